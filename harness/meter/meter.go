@@ -1,0 +1,76 @@
+package meter
+
+import (
+	"context"
+	"time"
+
+	"github.com/joulebench/joulebench/metrics"
+	"github.com/joulebench/joulebench/results"
+)
+
+// Method says how a meter obtains energy.
+type Method string
+
+// The methods, strongest first. Their string values are the record's.
+const (
+	Counter      Method = results.MethodCounter
+	SampledPower Method = results.MethodSampledPower
+	External     Method = results.MethodExternal
+	Model        Method = results.MethodModel
+)
+
+// Estimated reports whether figures from this method are estimates.
+func (m Method) Estimated() bool { return m == Model }
+
+// Kind is what a domain covers.
+type Kind string
+
+// Domain kinds.
+const (
+	KindPackage Kind = "package" // a CPU socket
+	KindCore    Kind = "core"    // the cores of a package (inside it)
+	KindUncore  Kind = "uncore"  // the package's uncore or integrated GPU (inside it)
+	KindDRAM    Kind = "dram"    // memory attached to a package (outside it)
+	KindPsys    Kind = "psys"    // the whole platform as RAPL sees it (overlaps package)
+	KindGPU     Kind = "gpu"
+	KindNode    Kind = "node" // a whole machine
+)
+
+// Domain is one thing a meter measures.
+type Domain struct {
+	// Name is unique within a run, e.g. "package-0", "dram-1".
+	Name string
+	Kind Kind
+	// Parent is the domain this one lies inside, "" for none.
+	Parent string
+	// Wrap is the counter's range: after Wrap-1 it returns to zero. Zero
+	// means the counter does not wrap.
+	Wrap metrics.Energy
+	// InTotal says whether the domain is added to the node total. A domain
+	// inside another (core in package) or overlapping one (psys) is not.
+	InTotal bool
+}
+
+// Reading is the cumulative energy of each domain, in Domains() order, at
+// one instant. Counter values are raw: they may have wrapped.
+type Reading struct {
+	Time   time.Time
+	Energy []metrics.Energy
+}
+
+// Meter reads cumulative energy. Implementations need not be safe for
+// concurrent use: the harness reads each meter from one goroutine.
+type Meter interface {
+	Name() string
+	Method() Method
+	Domains() []Domain
+	Read(ctx context.Context) (Reading, error)
+	Close() error
+}
+
+// Describer is implemented by meters that can say where their figures come
+// from (a sysfs path, a TDP table row) and what to keep in mind.
+type Describer interface {
+	Source() string
+	Notes() []string
+}

@@ -1,0 +1,170 @@
+package results
+
+import "time"
+
+// SchemaVersion is the version of the record format this package writes.
+// Readers refuse records from a newer schema rather than misread them.
+const SchemaVersion = 1
+
+// Method values say how an energy figure was obtained.
+const (
+	MethodCounter      = "counter"       // hardware energy counter (RAPL, NVML total energy)
+	MethodSampledPower = "sampled_power" // power readings integrated over time
+	MethodExternal     = "external"      // a meter outside the node (wall, BMC)
+	MethodModel        = "model"         // a modelled estimate, never a measurement
+)
+
+// Record is everything one run measured. Field names are the JSON contract
+// published in docs/record.schema.json.
+type Record struct {
+	SchemaVersion int    `json:"schema_version"`
+	RunID         string `json:"run_id"`
+	// Complete is false when the run was interrupted or failed part-way; the
+	// reason says why. What was measured before that is kept.
+	Complete         bool      `json:"complete"`
+	IncompleteReason string    `json:"incomplete_reason,omitempty"`
+	StartedAt        time.Time `json:"started_at"`
+	FinishedAt       time.Time `json:"finished_at"`
+	Tool             Tool      `json:"tool"`
+	Host             Host      `json:"host"`
+	Config           Config    `json:"config"`
+	Meters           []Meter   `json:"meters"`
+	// Idle is the idle baseline measured before the workloads, if any.
+	Idle      *Phase     `json:"idle,omitempty"`
+	Workloads []Workload `json:"workloads"`
+	// Readings is every meter reading of the run, in time order.
+	Readings []Reading `json:"readings"`
+	Notes    []string  `json:"notes,omitempty"`
+}
+
+// Tool identifies the joulebench build that made the record.
+type Tool struct {
+	Name      string `json:"name"`
+	Version   string `json:"version"`
+	Commit    string `json:"commit,omitempty"`
+	GoVersion string `json:"go_version"`
+}
+
+// Host fingerprints the machine the run measured.
+type Host struct {
+	Hostname    string   `json:"hostname,omitempty"`
+	CPUModel    string   `json:"cpu_model"`
+	CPUVendor   string   `json:"cpu_vendor,omitempty"`
+	Sockets     int      `json:"sockets,omitempty"`
+	Cores       int      `json:"cores,omitempty"`
+	LogicalCPUs int      `json:"logical_cpus"`
+	MemoryBytes uint64   `json:"memory_bytes,omitempty"`
+	Kernel      string   `json:"kernel,omitempty"`
+	OS          string   `json:"os"`
+	Arch        string   `json:"arch"`
+	CPUFlags    []string `json:"cpu_flags,omitempty"`
+	Virtualized bool     `json:"virtualized,omitempty"`
+}
+
+// Config is how the run was asked for.
+type Config struct {
+	Suite          string   `json:"suite"`
+	SuiteVersion   string   `json:"suite_version"`
+	Workloads      []string `json:"workloads"`
+	MeterSelection string   `json:"meter_selection"`
+	SysfsRoot      string   `json:"sysfs_root,omitempty"`
+	IntervalS      float64  `json:"interval_s"`
+	IdleS          float64  `json:"idle_s"`
+	WarmupS        float64  `json:"warmup_s"`
+	MinTimeS       float64  `json:"min_time_s"`
+	Reps           int      `json:"reps"`
+	MinReadings    int      `json:"min_readings"`
+	MaxCV          float64  `json:"max_cv,omitempty"`
+	BLAS           string   `json:"blas,omitempty"`
+	Args           []string `json:"args,omitempty"`
+}
+
+// Meter describes one energy meter used by the run.
+type Meter struct {
+	Name   string `json:"name"`
+	Method string `json:"method"`
+	// Estimated is true for a modelled meter: its figures are estimates and
+	// must be shown as such.
+	Estimated bool     `json:"estimated"`
+	Source    string   `json:"source,omitempty"`
+	Domains   []Domain `json:"domains"`
+	Notes     []string `json:"notes,omitempty"`
+}
+
+// Domain is one thing a meter measures (a CPU package, its DRAM, a GPU).
+type Domain struct {
+	Name string `json:"name"`
+	Kind string `json:"kind"`
+	// Parent names the domain this one lies inside (a core zone inside its
+	// package); such a domain is never added to a total.
+	Parent string `json:"parent,omitempty"`
+	// MaxEnergyUJ is the counter's range: it wraps to zero after this value.
+	// Zero means the counter does not wrap.
+	MaxEnergyUJ uint64 `json:"max_energy_uj,omitempty"`
+	// InTotal says whether the domain counts towards the node total.
+	InTotal bool `json:"in_total"`
+}
+
+// Phase is a measured stretch of time that is not a repetition: the idle
+// baseline or a warm-up.
+type Phase struct {
+	StartS    float64            `json:"start_s"`
+	DurationS float64            `json:"duration_s"`
+	EnergyJ   map[string]float64 `json:"energy_j"`
+	Readings  int                `json:"readings"`
+}
+
+// Workload is what one workload did in the run.
+type Workload struct {
+	Name        string            `json:"name"`
+	Version     string            `json:"version"`
+	Params      map[string]string `json:"params,omitempty"`
+	ContentHash string            `json:"content_hash,omitempty"`
+	WorkUnit    string            `json:"work_unit"`
+	// Info describes what ran: the BLAS provider, its library path, version,
+	// threads and kernel, and any warning that the figures describe our code
+	// rather than the hardware.
+	Info   map[string]string `json:"info,omitempty"`
+	Warmup *Phase            `json:"warmup,omitempty"`
+	Reps   []Rep             `json:"reps"`
+	Check  *Check            `json:"check,omitempty"`
+	Error  string            `json:"error,omitempty"`
+}
+
+// Rep is one measured repetition.
+type Rep struct {
+	Index     int     `json:"index"`
+	Iters     int     `json:"iters"`
+	StartS    float64 `json:"start_s"`
+	DurationS float64 `json:"duration_s"`
+	// EnergyJ is the gross energy of the repetition by domain, in joules.
+	EnergyJ  map[string]float64 `json:"energy_j"`
+	Work     Work               `json:"work"`
+	Readings int                `json:"readings"`
+}
+
+// Work is the useful work a repetition did.
+type Work struct {
+	FLOPs   float64            `json:"flops"`
+	Items   int64              `json:"items"`
+	Quality map[string]float64 `json:"quality,omitempty"`
+}
+
+// Check is a workload's own check that its answer was right.
+type Check struct {
+	Name   string  `json:"name"`
+	Value  float64 `json:"value"`
+	Limit  float64 `json:"limit"`
+	OK     bool    `json:"ok"`
+	Detail string  `json:"detail,omitempty"`
+}
+
+// Reading is one reading of one meter: the cumulative raw counter of each of
+// its domains, in the order of the meter's Domains, at TS seconds after the
+// run started. Edge names the phase boundary the reading marks, if any.
+type Reading struct {
+	TS       float64 `json:"t_s"`
+	Meter    string  `json:"meter"`
+	Edge     string  `json:"edge,omitempty"`
+	EnergyUJ []int64 `json:"energy_uj"`
+}
