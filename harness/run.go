@@ -1,0 +1,365 @@
+package harness
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/joulebench/joulebench/harness/meter"
+	"github.com/joulebench/joulebench/results"
+	"github.com/joulebench/joulebench/workloads"
+)
+
+// Config holds the measurement rules of one run.
+type Config struct {
+	// Interval between periodic meter readings; readings at phase edges
+	// happen regardless. Zero or less reads only at edges.
+	Interval time.Duration
+	// Idle is the length of the idle baseline; zero skips it.
+	Idle time.Duration
+	// Warmup is how long each workload runs before it is measured. At least
+	// one call is always made, to size the repetitions.
+	Warmup time.Duration
+	// MinTime is the shortest a repetition may be: iterations are scaled,
+	// as testing.B does, until one lasts at least this long.
+	MinTime time.Duration
+	// Reps is the number of measured repetitions per workload.
+	Reps int
+	// Progress, if set, is told about each phase as it starts.
+	Progress func(Event)
+}
+
+// Event tells a progress display what the harness is doing.
+type Event struct {
+	Workload string // "" during the idle baseline
+	Phase    string // "idle", "warmup", "rep"
+	Rep      int    // 1-based repetition number during "rep"
+	Reps     int
+	Duration time.Duration // expected length of the phase, if known
+	Index    int           // index of the workload
+	Count    int           // number of workloads
+}
+
+// ErrWorkloadFailed is returned (wrapped) when at least one workload
+// failed or failed its check; the rest of the run is still recorded.
+var ErrWorkloadFailed = errors.New("workload failed")
+
+// maxShortRetries bounds how often a repetition that came in under MinTime
+// is rerun with more iterations before it is kept as it is.
+const maxShortRetries = 3
+
+// Run measures the workloads under the meters and fills rec: its meters,
+// idle baseline, workloads, readings and completion. rec's identity, host
+// and config are the caller's. Run returns rec filled as far as it got even
+// when ctx is cancelled (rec.Complete is then false) or a workload fails.
+func Run(ctx context.Context, cfg Config, meters []meter.Meter, ws []workloads.Workload, rec *results.Record) error {
+	if len(meters) == 0 {
+		return errors.New("harness: no meter to measure with")
+	}
+	if cfg.Reps < 1 {
+		return fmt.Errorf("harness: reps must be at least 1, got %d", cfg.Reps)
+	}
+	if err := checkDomainNames(meters); err != nil {
+		return err
+	}
+	rec.Meters = describeMeters(meters)
+	rec.Complete = false
+	if rec.StartedAt.IsZero() {
+		rec.StartedAt = time.Now()
+	}
+	h := &run{cfg: cfg, meters: meters, rec: rec, t0: rec.StartedAt}
+
+	// The sampler must outlive a cancelled ctx so that the interrupted
+	// phase's closing reading is still taken.
+	sctx, stopCtx := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopCtx()
+	h.s = startSampler(sctx, meters, cfg.Interval)
+
+	err := h.all(ctx, ws)
+
+	if ctx.Err() != nil {
+		if _, e := h.s.edge(sctx, "interrupted"); e != nil {
+			err = errors.Join(err, e)
+		}
+	}
+	h.s.stop()
+	series, labels, tickErr := h.s.snapshot()
+	rec.Readings = flatten(meters, series, labels, h.t0)
+	rec.FinishedAt = time.Now()
+	if tickErr != nil {
+		rec.Notes = append(rec.Notes, "a periodic meter read failed: "+tickErr.Error())
+	}
+	switch {
+	case ctx.Err() != nil:
+		rec.IncompleteReason = "interrupted: " + context.Cause(ctx).Error() + "; the repetitions finished before it are kept"
+		return errors.Join(context.Cause(ctx), err)
+	case err != nil && !errors.Is(err, ErrWorkloadFailed):
+		rec.IncompleteReason = err.Error()
+		return err
+	}
+	rec.Complete = true
+	return err
+}
+
+type run struct {
+	cfg    Config
+	meters []meter.Meter
+	rec    *results.Record
+	s      *sampler
+	t0     time.Time
+}
+
+func (h *run) all(ctx context.Context, ws []workloads.Workload) error {
+	if h.cfg.Idle > 0 {
+		h.progress(Event{Phase: "idle", Duration: h.cfg.Idle, Count: len(ws)})
+		ph, err := h.phase(ctx, "idle", func(ctx context.Context) error {
+			t := time.NewTimer(h.cfg.Idle)
+			defer t.Stop()
+			select {
+			case <-t.C:
+				return nil
+			case <-ctx.Done():
+				return context.Cause(ctx)
+			}
+		})
+		if err != nil {
+			return err
+		}
+		h.rec.Idle = ph
+	}
+	var failed []error
+	for i, w := range ws {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		err := h.workload(ctx, i, len(ws), w)
+		if ctx.Err() != nil {
+			return err
+		}
+		if err != nil {
+			failed = append(failed, err)
+		}
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("%w: %w", ErrWorkloadFailed, errors.Join(failed...))
+	}
+	return nil
+}
+
+// phase measures f between two edge readings.
+func (h *run) phase(ctx context.Context, name string, f func(context.Context) error) (*results.Phase, error) {
+	a, err := h.s.edge(ctx, name+"-start")
+	if err != nil {
+		return nil, err
+	}
+	ferr := f(ctx)
+	b, err := h.s.edge(ctx, name+"-end")
+	if err != nil {
+		return nil, errors.Join(ferr, err)
+	}
+	if ferr != nil {
+		return nil, ferr
+	}
+	e, n, start, dur := h.measure(a, b)
+	return &results.Phase{StartS: start, DurationS: dur, EnergyJ: e, Readings: n}, nil
+}
+
+// measure integrates every meter between two edges: energy per domain in
+// joules, the fewest readings any meter took, and the span in seconds.
+func (h *run) measure(a, b []int) (map[string]float64, int, float64, float64) {
+	spans := h.s.span(a, b)
+	energy := map[string]float64{}
+	readings := math.MaxInt
+	var start, end time.Time
+	for i, m := range h.meters {
+		sp := spans[i]
+		readings = min(readings, len(sp))
+		if len(sp) == 0 {
+			continue
+		}
+		if start.IsZero() || sp[0].Time.Before(start) {
+			start = sp[0].Time
+		}
+		if last := sp[len(sp)-1].Time; last.After(end) {
+			end = last
+		}
+		doms := m.Domains()
+		for d, e := range Integrate(doms, sp) {
+			energy[doms[d].Name] = e.Joules()
+		}
+	}
+	if readings == math.MaxInt {
+		readings = 0
+	}
+	return energy, readings, start.Sub(h.t0).Seconds(), end.Sub(start).Seconds()
+}
+
+func (h *run) progress(e Event) {
+	if h.cfg.Progress != nil {
+		h.cfg.Progress(e)
+	}
+}
+
+func (h *run) workload(ctx context.Context, idx, count int, w workloads.Workload) (err error) {
+	spec := w.Spec()
+	wr := results.Workload{
+		Name:        spec.Name,
+		Version:     spec.Version,
+		Params:      spec.Params,
+		ContentHash: spec.Hash,
+		WorkUnit:    spec.WorkUnit,
+		Reps:        []results.Rep{},
+	}
+	defer func() {
+		if err != nil {
+			wr.Error = err.Error()
+			err = fmt.Errorf("%s: %w", spec.Name, err)
+		}
+		h.rec.Workloads = append(h.rec.Workloads, wr)
+	}()
+	if c, ok := w.(workloads.Closer); ok {
+		defer c.Close()
+	}
+	if err := w.Prepare(ctx); err != nil {
+		return fmt.Errorf("prepare: %w", err)
+	}
+	if d, ok := w.(workloads.Describer); ok {
+		wr.Info = d.Info()
+	}
+
+	// Warm-up: grow the call count until the warm-up time is spent, which
+	// also tells how long one call takes.
+	h.progress(Event{Workload: spec.Name, Phase: "warmup", Duration: h.cfg.Warmup, Index: idx, Count: count})
+	perIter := time.Duration(0)
+	warm, err := h.phase(ctx, "warmup", func(ctx context.Context) error {
+		began := time.Now()
+		n := 1
+		for {
+			t := time.Now()
+			if _, err := w.Run(ctx, n); err != nil {
+				return err
+			}
+			d := time.Since(t)
+			perIter = d / time.Duration(n)
+			left := h.cfg.Warmup - time.Since(began)
+			if left <= 0 {
+				return nil
+			}
+			n = max(1, min(n*4, int(left/max(perIter, time.Nanosecond))))
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("warm-up: %w", err)
+	}
+	wr.Warmup = warm
+	iters := itersFor(h.cfg.MinTime, perIter)
+
+	for r := 0; r < h.cfg.Reps; r++ {
+		h.progress(Event{Workload: spec.Name, Phase: "rep", Rep: r + 1, Reps: h.cfg.Reps, Duration: time.Duration(iters) * perIter, Index: idx, Count: count})
+		var rep results.Rep
+		for try := 0; ; try++ {
+			var work workloads.Work
+			ph, err := h.phase(ctx, fmt.Sprintf("%s/rep-%d", spec.Name, r), func(ctx context.Context) error {
+				var err error
+				work, err = w.Run(ctx, iters)
+				return err
+			})
+			if err != nil {
+				return fmt.Errorf("repetition %d: %w", r+1, err)
+			}
+			rep = results.Rep{
+				Index: r, Iters: iters, StartS: ph.StartS, DurationS: ph.DurationS,
+				EnergyJ: ph.EnergyJ, Readings: ph.Readings,
+				Work: results.Work{FLOPs: work.FLOPs, Items: work.Items, Quality: work.Quality},
+			}
+			got := time.Duration(ph.DurationS * float64(time.Second))
+			if got >= h.cfg.MinTime || try == maxShortRetries {
+				break
+			}
+			// Too short (a turbo burst, a warm cache): rerun it longer.
+			iters = itersFor(h.cfg.MinTime, got/time.Duration(iters))
+		}
+		wr.Reps = append(wr.Reps, rep)
+	}
+
+	if c, ok := w.(workloads.Checker); ok {
+		chk, err := c.Check(ctx)
+		if err != nil {
+			return fmt.Errorf("check: %w", err)
+		}
+		wr.Check = &results.Check{Name: chk.Name, Value: chk.Value, Limit: chk.Limit, OK: chk.OK, Detail: chk.Detail}
+		if !chk.OK {
+			return fmt.Errorf("check %s failed: %g > limit %g: %s", chk.Name, chk.Value, chk.Limit, chk.Detail)
+		}
+	}
+	return nil
+}
+
+// itersFor returns how many calls of length per make at least min, with a
+// 5% margin so that jitter does not leave a repetition just short.
+func itersFor(min, per time.Duration) int {
+	if per <= 0 {
+		return 1
+	}
+	n := math.Ceil(float64(min) * 1.05 / float64(per))
+	return int(math.Max(1, math.Min(n, 1e9)))
+}
+
+func checkDomainNames(meters []meter.Meter) error {
+	seen := map[string]string{}
+	for _, m := range meters {
+		for _, d := range m.Domains() {
+			if other, dup := seen[d.Name]; dup {
+				return fmt.Errorf("harness: domain %q is measured by both %s and %s; use one of them (--meter)", d.Name, other, m.Name())
+			}
+			seen[d.Name] = m.Name()
+		}
+	}
+	return nil
+}
+
+func describeMeters(meters []meter.Meter) []results.Meter {
+	out := make([]results.Meter, 0, len(meters))
+	for _, m := range meters {
+		rm := results.Meter{Name: m.Name(), Method: string(m.Method()), Estimated: m.Method().Estimated()}
+		if d, ok := m.(meter.Describer); ok {
+			rm.Source = d.Source()
+			rm.Notes = d.Notes()
+		}
+		for _, d := range m.Domains() {
+			rm.Domains = append(rm.Domains, results.Domain{
+				Name: d.Name, Kind: string(d.Kind), Parent: d.Parent,
+				MaxEnergyUJ: uint64(max(d.Wrap, 0)), InTotal: d.InTotal,
+			})
+		}
+		out = append(out, rm)
+	}
+	return out
+}
+
+// flatten merges every meter's readings into one time-ordered list.
+func flatten(meters []meter.Meter, series [][]meter.Reading, labels [][]string, t0 time.Time) []results.Reading {
+	var out []results.Reading
+	for i, m := range meters {
+		for j, r := range series[i] {
+			e := make([]int64, len(r.Energy))
+			for k, v := range r.Energy {
+				e[k] = int64(v)
+			}
+			out = append(out, results.Reading{TS: r.Time.Sub(t0).Seconds(), Meter: m.Name(), Edge: labels[i][j], EnergyUJ: e})
+		}
+	}
+	slices.SortStableFunc(out, func(a, b results.Reading) int {
+		switch {
+		case a.TS < b.TS:
+			return -1
+		case a.TS > b.TS:
+			return 1
+		}
+		return 0
+	})
+	return out
+}

@@ -1,0 +1,176 @@
+package harness
+
+import (
+	"context"
+	"errors"
+	"math"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/joulebench/joulebench/harness/meter"
+	"github.com/joulebench/joulebench/metrics"
+	"github.com/joulebench/joulebench/results"
+	"github.com/joulebench/joulebench/workloads"
+)
+
+// sleepWork is a fake workload: each item sleeps for per and counts as flops.
+type sleepWork struct {
+	name     string
+	per      time.Duration
+	flops    float64
+	calls    atomic.Int64
+	cancelAt int64 // cancel after this many Run calls, if set
+	cancel   context.CancelFunc
+	badCheck bool
+}
+
+func (w *sleepWork) Spec() workloads.Spec {
+	return workloads.Spec{Name: w.name, Version: "1", WorkUnit: "sleep"}
+}
+func (w *sleepWork) Prepare(context.Context) error { return nil }
+func (w *sleepWork) Run(ctx context.Context, iters int) (workloads.Work, error) {
+	if n := w.calls.Add(1); w.cancelAt > 0 && n == w.cancelAt {
+		w.cancel()
+	}
+	done := 0
+	for ; done < iters; done++ {
+		if err := ctx.Err(); err != nil {
+			break
+		}
+		time.Sleep(w.per)
+	}
+	return workloads.Work{FLOPs: w.flops * float64(done), Items: int64(done)}, ctx.Err()
+}
+func (w *sleepWork) Check(context.Context) (workloads.Check, error) {
+	if w.badCheck {
+		return workloads.Check{Name: "residual", Value: 1, Limit: 1e-6, Detail: "wrong answer"}, nil
+	}
+	return workloads.Check{Name: "residual", Value: 0, Limit: 1e-6, OK: true}, nil
+}
+
+func testConfig() Config {
+	return Config{Interval: 5 * time.Millisecond, Idle: 60 * time.Millisecond, Warmup: 20 * time.Millisecond, MinTime: 80 * time.Millisecond, Reps: 3}
+}
+
+func TestRunFakeMeter(t *testing.T) {
+	m := meter.NewFake(nil,
+		meter.FakeDomain{Domain: meter.Domain{Name: "package-0", Kind: meter.KindPackage, Wrap: 2 * metrics.Joule, InTotal: true}, Power: 50 * metrics.Watt},
+		meter.FakeDomain{Domain: meter.Domain{Name: "core-0", Kind: meter.KindCore, Parent: "package-0", Wrap: 3 * metrics.Joule}, Power: 30 * metrics.Watt},
+	)
+	w := &sleepWork{name: "sleep-a", per: 2 * time.Millisecond, flops: 1000}
+	rec := &results.Record{}
+	if err := Run(context.Background(), testConfig(), []meter.Meter{m}, []workloads.Workload{w}, rec); err != nil {
+		t.Fatal(err)
+	}
+	if !rec.Complete {
+		t.Fatalf("record not complete: %s", rec.IncompleteReason)
+	}
+	if rec.Idle == nil || rec.Idle.DurationS < 0.06 {
+		t.Fatalf("idle phase missing or short: %+v", rec.Idle)
+	}
+	if len(rec.Workloads) != 1 || len(rec.Workloads[0].Reps) != 3 {
+		t.Fatalf("want 1 workload with 3 reps, got %+v", rec.Workloads)
+	}
+	for _, r := range rec.Workloads[0].Reps {
+		if r.DurationS < 0.08 {
+			t.Errorf("rep %d lasted %.3fs, under the 80ms minimum", r.Index, r.DurationS)
+		}
+		// The fake counters wrap every 40 ms and 100 ms: only following
+		// every wrap gives the true power.
+		for dom, want := range map[string]float64{"package-0": 50, "core-0": 30} {
+			got := r.EnergyJ[dom] / r.DurationS
+			if math.Abs(got-want)/want > 0.005 {
+				t.Errorf("rep %d %s: %.3f W, want %.0f W", r.Index, dom, got, want)
+			}
+		}
+		if r.Readings < 10 {
+			t.Errorf("rep %d: %d readings, want at least 10", r.Index, r.Readings)
+		}
+		if r.Work.Items != int64(r.Iters) || r.Work.FLOPs != 1000*float64(r.Iters) {
+			t.Errorf("rep %d: work %+v for %d iters", r.Index, r.Work, r.Iters)
+		}
+	}
+	if rec.Workloads[0].Check == nil || !rec.Workloads[0].Check.OK {
+		t.Errorf("check not recorded: %+v", rec.Workloads[0].Check)
+	}
+	edges := 0
+	for i, r := range rec.Readings {
+		if i > 0 && r.TS < rec.Readings[i-1].TS {
+			t.Fatalf("readings out of order at %d", i)
+		}
+		if r.Edge != "" {
+			edges++
+		}
+	}
+	// idle, warm-up and three reps, each opened and closed by an exact read.
+	if edges != 10 {
+		t.Errorf("got %d edge readings, want 10", edges)
+	}
+	if len(rec.Meters) != 1 || rec.Meters[0].Domains[1].Parent != "package-0" || rec.Meters[0].Domains[1].InTotal {
+		t.Errorf("meter description wrong: %+v", rec.Meters)
+	}
+}
+
+func TestRunInterrupted(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	w := &sleepWork{name: "sleep-b", per: 2 * time.Millisecond, cancel: cancel}
+	// Warm-up makes a few calls; cancel during the second repetition.
+	cfg := testConfig()
+	cfg.Warmup = 0 // exactly one warm-up call
+	w.cancelAt = 3
+	rec := &results.Record{}
+	err := Run(ctx, cfg, []meter.Meter{meter.DefaultFake()}, []workloads.Workload{w}, rec)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("want context.Canceled, got %v", err)
+	}
+	if rec.Complete || !strings.Contains(rec.IncompleteReason, "interrupted") {
+		t.Fatalf("record should be incomplete and say interrupted: complete=%v reason=%q", rec.Complete, rec.IncompleteReason)
+	}
+	if len(rec.Workloads) != 1 || len(rec.Workloads[0].Reps) != 1 {
+		t.Fatalf("want the one finished repetition kept, got %+v", rec.Workloads)
+	}
+	last := rec.Readings[len(rec.Readings)-1]
+	if last.Edge != "interrupted" {
+		t.Errorf("last reading edge = %q, want interrupted", last.Edge)
+	}
+}
+
+func TestRunFailedCheckKeepsGoing(t *testing.T) {
+	bad := &sleepWork{name: "bad", per: time.Millisecond, badCheck: true}
+	good := &sleepWork{name: "good", per: time.Millisecond}
+	cfg := testConfig()
+	cfg.Idle, cfg.Reps, cfg.MinTime = 0, 1, 20*time.Millisecond
+	rec := &results.Record{}
+	err := Run(context.Background(), cfg, []meter.Meter{meter.DefaultFake()}, []workloads.Workload{bad, good}, rec)
+	if !errors.Is(err, ErrWorkloadFailed) || !strings.Contains(err.Error(), "bad: check residual failed") {
+		t.Fatalf("want a failed check of bad, got %v", err)
+	}
+	if !rec.Complete || len(rec.Workloads) != 2 || rec.Workloads[0].Error == "" || rec.Workloads[1].Error != "" {
+		t.Fatalf("record: complete=%v workloads=%+v", rec.Complete, rec.Workloads)
+	}
+}
+
+func TestDuplicateDomainRefused(t *testing.T) {
+	err := Run(context.Background(), testConfig(), []meter.Meter{meter.DefaultFake(), meter.DefaultFake()}, nil, &results.Record{})
+	if err == nil || !strings.Contains(err.Error(), `domain "package-0"`) {
+		t.Fatalf("want duplicate domain error, got %v", err)
+	}
+}
+
+func TestDelta(t *testing.T) {
+	for _, c := range []struct{ prev, cur, wrap, want metrics.Energy }{
+		{10, 25, 100, 15},
+		{90, 5, 100, 15}, // wrapped once
+		{50, 50, 100, 0}, // no change
+		{90, 5, 0, 5},    // no range: a reset, not energy
+		{0, 99, 100, 99}, // up to the top
+		{99, 0, 100, 1},  // exactly at the wrap
+	} {
+		if got := Delta(c.prev, c.cur, c.wrap); got != c.want {
+			t.Errorf("Delta(%d, %d, %d) = %d, want %d", c.prev, c.cur, c.wrap, got, c.want)
+		}
+	}
+}
