@@ -1,0 +1,213 @@
+package metrics
+
+import (
+	"math"
+	"sort"
+	"time"
+
+	"github.com/joulebench/joulebench/results"
+)
+
+// FLOPsPerJoule is work per unit of energy. One FLOP per joule is one FLOP/s
+// per watt, so FLOPsPerJoule(f, e)/1e9 is the GFLOPS/W of a run.
+// It is NaN when e is not positive.
+func FLOPsPerJoule(flops float64, e Energy) float64 {
+	if e <= 0 {
+		return math.NaN()
+	}
+	return flops / e.Joules()
+}
+
+// FLOPsPerSecond is throughput; NaN when d is not positive.
+func FLOPsPerSecond(flops float64, d time.Duration) float64 {
+	if d <= 0 {
+		return math.NaN()
+	}
+	return flops / d.Seconds()
+}
+
+// JoulesPerItem is the energy of one unit of work; NaN when items is zero.
+func JoulesPerItem(e Energy, items int64) float64 {
+	if items <= 0 {
+		return math.NaN()
+	}
+	return e.Joules() / float64(items)
+}
+
+// NetOfIdle is the energy above the idle baseline: gross minus what the
+// idle power would have drawn over the same time. It can be negative when
+// a workload draws less than idle did, and is reported beside gross, never
+// instead of it.
+func NetOfIdle(gross Energy, idle Power, d time.Duration) Energy {
+	return gross - idle.Over(d)
+}
+
+// Seconds converts a duration in seconds, as records keep them, to a Duration.
+func Seconds(s float64) time.Duration { return time.Duration(math.Round(s * float64(time.Second))) }
+
+// TotalDomains returns the names of the domains that add up to the node
+// total: those marked in_total, so that a subzone inside its package (core,
+// uncore) or an overlapping view (psys, a second MMIO view of a package) is
+// never counted twice.
+func TotalDomains(rec *results.Record) []string {
+	var out []string
+	for _, m := range rec.Meters {
+		for _, d := range m.Domains {
+			if d.InTotal {
+				out = append(out, d.Name)
+			}
+		}
+	}
+	return out
+}
+
+// Total sums the energy of the named domains; a domain missing from
+// byDomain counts as zero.
+func Total(byDomain map[string]float64, domains []string) Energy {
+	var e Energy
+	for _, d := range domains {
+		e += FromJoules(byDomain[d])
+	}
+	return e
+}
+
+// Estimated reports whether any domain that counts in the total comes from
+// a modelled meter; every figure derived from the record is then an
+// estimate and must say so.
+func Estimated(rec *results.Record) bool {
+	for _, m := range rec.Meters {
+		if m.Method != results.MethodModel && !m.Estimated {
+			continue
+		}
+		for _, d := range m.Domains {
+			if d.InTotal {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Methods lists the distinct methods of the meters whose domains count in
+// the total, in the order the record names them.
+func Methods(rec *results.Record) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, m := range rec.Meters {
+		for _, d := range m.Domains {
+			if d.InTotal && !seen[m.Method] {
+				seen[m.Method] = true
+				out = append(out, m.Method)
+			}
+		}
+	}
+	return out
+}
+
+// IdlePower is the average total power of the idle baseline, zero when the
+// record has none.
+func IdlePower(rec *results.Record) Power {
+	if rec.Idle == nil || rec.Idle.DurationS <= 0 {
+		return 0
+	}
+	return AveragePower(Total(rec.Idle.EnergyJ, TotalDomains(rec)), Seconds(rec.Idle.DurationS))
+}
+
+// RepFigures are the figures of one repetition, all from the node total.
+type RepFigures struct {
+	Duration time.Duration
+	Gross    Energy // everything the total domains counted
+	Net      Energy // gross minus the idle baseline over the same time
+	Power    Power  // average gross power
+	FLOPS    float64
+	// FLOPsPerJ is gross FLOPs per joule; NetFLOPsPerJ uses net energy.
+	FLOPsPerJ    float64
+	NetFLOPsPerJ float64
+	JPerItem     float64
+	NetJPerItem  float64
+}
+
+// Rep computes the figures of one repetition.
+func Rep(r results.Rep, domains []string, idle Power) RepFigures {
+	d := Seconds(r.DurationS)
+	gross := Total(r.EnergyJ, domains)
+	net := NetOfIdle(gross, idle, d)
+	return RepFigures{
+		Duration:     d,
+		Gross:        gross,
+		Net:          net,
+		Power:        AveragePower(gross, d),
+		FLOPS:        FLOPsPerSecond(r.Work.FLOPs, d),
+		FLOPsPerJ:    FLOPsPerJoule(r.Work.FLOPs, gross),
+		NetFLOPsPerJ: FLOPsPerJoule(r.Work.FLOPs, net),
+		JPerItem:     JoulesPerItem(gross, r.Work.Items),
+		NetJPerItem:  JoulesPerItem(net, r.Work.Items),
+	}
+}
+
+// Summary is a workload's figures: the median over its repetitions.
+type Summary struct {
+	Name      string
+	Reps      []RepFigures
+	Median    RepFigures
+	Estimated bool
+	Error     string
+}
+
+// Summarize computes every workload's figures from the record's raw
+// numbers.
+func Summarize(rec *results.Record) []Summary {
+	domains := TotalDomains(rec)
+	idle := IdlePower(rec)
+	est := Estimated(rec)
+	out := make([]Summary, 0, len(rec.Workloads))
+	for _, w := range rec.Workloads {
+		s := Summary{Name: w.Name, Estimated: est, Error: w.Error}
+		for _, r := range w.Reps {
+			s.Reps = append(s.Reps, Rep(r, domains, idle))
+		}
+		s.Median = medianFigures(s.Reps)
+		out = append(out, s)
+	}
+	return out
+}
+
+func medianFigures(reps []RepFigures) RepFigures {
+	if len(reps) == 0 {
+		nan := math.NaN()
+		return RepFigures{FLOPS: nan, FLOPsPerJ: nan, NetFLOPsPerJ: nan, JPerItem: nan, NetJPerItem: nan}
+	}
+	f := func(get func(RepFigures) float64) float64 {
+		v := make([]float64, len(reps))
+		for i, r := range reps {
+			v[i] = get(r)
+		}
+		return Median(v)
+	}
+	return RepFigures{
+		Duration:     time.Duration(f(func(r RepFigures) float64 { return float64(r.Duration) })),
+		Gross:        Energy(f(func(r RepFigures) float64 { return float64(r.Gross) })),
+		Net:          Energy(f(func(r RepFigures) float64 { return float64(r.Net) })),
+		Power:        Power(f(func(r RepFigures) float64 { return float64(r.Power) })),
+		FLOPS:        f(func(r RepFigures) float64 { return r.FLOPS }),
+		FLOPsPerJ:    f(func(r RepFigures) float64 { return r.FLOPsPerJ }),
+		NetFLOPsPerJ: f(func(r RepFigures) float64 { return r.NetFLOPsPerJ }),
+		JPerItem:     f(func(r RepFigures) float64 { return r.JPerItem }),
+		NetJPerItem:  f(func(r RepFigures) float64 { return r.NetJPerItem }),
+	}
+}
+
+// Median is the middle value of v (the mean of the two middle values for an
+// even count); NaN for no values. v is not modified.
+func Median(v []float64) float64 {
+	if len(v) == 0 {
+		return math.NaN()
+	}
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
