@@ -1,0 +1,77 @@
+package workloads
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestBuiltinSuites(t *testing.T) {
+	for _, name := range []string{"quick", "standard", "certify"} {
+		s, err := LoadSuite(name)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if s.Name != name || s.Version == "" || len(s.Workloads) == 0 {
+			t.Errorf("%s: %+v", name, s)
+		}
+	}
+	s, _ := LoadSuite("standard")
+	if len(s.Workloads) != 8 || s.Reps != 5 || s.MinTimeS < 2 {
+		t.Errorf("standard suite must have N=512..4096 in two precisions, 5 reps of at least 2 s: %+v", s)
+	}
+}
+
+func TestSuiteFileErrors(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct{ body, want string }{
+		{`{"name":"x","version":"1","min_time_s":1,"reps":0,"workloads":["a"]}`, `"reps"`},
+		{`{"name":"x","version":"1","min_time_s":1,"reps":1,"workloads":[]}`, `"workloads"`},
+		{`{"name":"x","version":"1","min_time_s":1,"reps":1,"workloads":["a"],"repz":3}`, `unknown field "repz"`},
+		{`{"name":"X Y","version":"1","min_time_s":1,"reps":1,"workloads":["a"]}`, `"name"`},
+		{`{"name":"x","min_time_s":1,"reps":1,"workloads":["a"]}`, `"version"`},
+		{`{"name":"x","version":"1","min_time_s":-1,"reps":1,"workloads":["a"]}`, `"min_time_s"`},
+		{`not json`, "invalid character"},
+	} {
+		f := filepath.Join(dir, "s.json")
+		os.WriteFile(f, []byte(c.body), 0o644)
+		_, err := LoadSuite(f)
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), f) {
+			t.Errorf("%s: want error naming the file and %s, got %v", c.body, c.want, err)
+		}
+	}
+	if _, err := LoadSuite("no-such-suite"); err == nil || !strings.Contains(err.Error(), "quick") {
+		t.Errorf("unknown suite should list the built-in ones, got %v", err)
+	}
+}
+
+func TestSelect(t *testing.T) {
+	s, _ := LoadSuite("standard")
+	got, err := s.Select("gemm-fp32-*,gemm-fp64-512")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"gemm-fp32-512", "gemm-fp32-1024", "gemm-fp32-2048", "gemm-fp32-4096", "gemm-fp64-512"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Select = %v, want %v", got, want)
+	}
+	if _, err := s.Select("gemm-fp16-*"); err == nil {
+		t.Error("a pattern that matches nothing must be an error")
+	}
+}
+
+func FuzzParseSuite(f *testing.F) {
+	for _, n := range SuiteNames() {
+		b, _ := suiteFiles.ReadFile("suites/" + n + ".json")
+		f.Add(b)
+	}
+	f.Add([]byte(`{"name":"x","version":"1","min_time_s":1e308,"reps":1,"workloads":["a"]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := ParseSuite(data, "fuzz")
+		if err == nil && (s.Reps < 1 || len(s.Workloads) == 0 || s.MinTimeS <= 0) {
+			t.Fatalf("accepted an invalid suite: %+v", s)
+		}
+	})
+}
