@@ -1,0 +1,62 @@
+# joulebench — see README.md. Targets install what they need on Debian/Ubuntu.
+
+GO        ?= go
+BIN       := bin/joulebench
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -X main.version=$(VERSION)
+# gcc and libc6-dev let cgo load the system BLAS at run time; without a C
+# compiler Go silently builds without cgo and GEMM falls back to pure Go.
+APT_PKGS  := gcc libc6-dev libopenblas-dev
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+BENCHSTAT   := golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
+
+export CGO_ENABLED := 1
+
+.PHONY: all deps build demo test bench lint fuzz clean
+
+all: build
+
+## deps: install the system packages joulebench needs (apt; as root or via sudo)
+deps:
+	@if ! command -v dpkg >/dev/null 2>&1; then \
+		echo "deps: not a Debian-like system; install a C compiler and OpenBLAS yourself"; exit 0; fi; \
+	missing=""; for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	echo "deps: installing$$missing"; \
+	if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null 2>&1; then SUDO=sudo; \
+	else echo "deps: need root to install$$missing (apt-get install$$missing)"; exit 1; fi; \
+	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null
+
+build: deps
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/joulebench
+
+## demo: the quick suite on whatever meters this machine has; report in results/
+demo: build
+	./$(BIN) meters
+	./$(BIN) run --suite quick --out results
+
+## test: the whole test suite (race detector on the concurrent packages)
+test: deps
+	$(GO) vet ./...
+	$(GO) test -race -count=1 ./harness/...
+	$(GO) test -count=1 ./...
+
+## bench: GEMM throughput, C reference vs joulebench, and the sampler's cost
+bench: build
+	$(GO) test -run '^$$' -bench . -benchtime 3x -count 5 ./harness/ | tee bench-harness.txt
+	bash workloads/gemm/cref/compare.sh
+
+lint: deps
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+
+## fuzz: a short run of every fuzz target
+fuzz: deps
+	@for pkg in $$($(GO) list ./...); do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
+			echo "fuzz $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime 20s $$pkg || exit 1; \
+		done; done
+
+clean:
+	rm -rf bin
