@@ -56,8 +56,10 @@ func testConfig() Config {
 
 func TestRunFakeMeter(t *testing.T) {
 	m := meter.NewFake(nil,
-		meter.FakeDomain{Domain: meter.Domain{Name: "package-0", Kind: meter.KindPackage, Wrap: 2 * metrics.Joule, InTotal: true}, Power: 50 * metrics.Watt},
-		meter.FakeDomain{Domain: meter.Domain{Name: "core-0", Kind: meter.KindCore, Parent: "package-0", Wrap: 3 * metrics.Joule}, Power: 30 * metrics.Watt},
+		// The counters start near the top of their range and wrap during
+		// the run; a wrap every 400 ms leaves room for a starved sampler.
+		meter.FakeDomain{Domain: meter.Domain{Name: "package-0", Kind: meter.KindPackage, Wrap: 20 * metrics.Joule, InTotal: true}, Power: 50 * metrics.Watt, Start: 19 * metrics.Joule},
+		meter.FakeDomain{Domain: meter.Domain{Name: "core-0", Kind: meter.KindCore, Parent: "package-0", Wrap: 12 * metrics.Joule}, Power: 30 * metrics.Watt, Start: 11 * metrics.Joule},
 	)
 	w := &sleepWork{name: "sleep-a", per: 2 * time.Millisecond, flops: 1000}
 	rec := &results.Record{}
@@ -77,16 +79,17 @@ func TestRunFakeMeter(t *testing.T) {
 		if r.DurationS < 0.08 {
 			t.Errorf("rep %d lasted %.3fs, under the 80ms minimum", r.Index, r.DurationS)
 		}
-		// The fake counters wrap every 40 ms and 100 ms: only following
-		// every wrap gives the true power.
+		// Only following every wrap gives the true power.
 		for dom, want := range map[string]float64{"package-0": 50, "core-0": 30} {
 			got := r.EnergyJ[dom] / r.DurationS
 			if math.Abs(got-want)/want > 0.005 {
 				t.Errorf("rep %d %s: %.3f W, want %.0f W", r.Index, dom, got, want)
 			}
 		}
-		if r.Readings < 10 {
-			t.Errorf("rep %d: %d readings, want at least 10", r.Index, r.Readings)
+		// 80 ms at 5 ms would be 16 readings; a loaded CI machine drops
+		// ticks, so only ask for more than the two edges.
+		if r.Readings < 3 {
+			t.Errorf("rep %d: %d readings, want more than the two edges", r.Index, r.Readings)
 		}
 		if r.Work.Items != int64(r.Iters) || r.Work.FLOPs != 1000*float64(r.Iters) {
 			t.Errorf("rep %d: work %+v for %d iters", r.Index, r.Work, r.Iters)
@@ -104,9 +107,19 @@ func TestRunFakeMeter(t *testing.T) {
 			edges++
 		}
 	}
-	// idle, warm-up and three reps, each opened and closed by an exact read.
-	if edges != 10 {
-		t.Errorf("got %d edge readings, want 10", edges)
+	// idle, warm-up and three reps (more if one came in short and was
+	// rerun), each opened and closed by an exact read.
+	if edges < 10 || edges%2 != 0 {
+		t.Errorf("got %d edge readings, want at least 10, in pairs", edges)
+	}
+	wrapped := false
+	for i := 1; i < len(rec.Readings); i++ {
+		if rec.Readings[i].EnergyUJ[0] < rec.Readings[i-1].EnergyUJ[0] {
+			wrapped = true
+		}
+	}
+	if !wrapped {
+		t.Error("the package counter never wrapped; the test does not test wrap-around")
 	}
 	if len(rec.Meters) != 1 || rec.Meters[0].Domains[1].Parent != "package-0" || rec.Meters[0].Domains[1].InTotal {
 		t.Errorf("meter description wrong: %+v", rec.Meters)
