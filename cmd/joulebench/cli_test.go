@@ -1,0 +1,156 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/joulebench/joulebench/results"
+)
+
+func runCLI(t *testing.T, args ...string) (string, string, error) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	err := run(context.Background(), args, &out, &errb)
+	return out.String(), errb.String(), err
+}
+
+func validateRecord(t *testing.T, path string) {
+	t.Helper()
+	c := jsonschema.NewCompiler()
+	sch, err := c.Compile(filepath.Join("..", "..", "docs", "record.schema.json"))
+	if err != nil {
+		t.Fatalf("compile schema: %v", err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	inst, err := jsonschema.UnmarshalJSON(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sch.Validate(inst); err != nil {
+		t.Fatalf("record does not match docs/record.schema.json: %v", err)
+	}
+}
+
+// The end-to-end test of the issue: the quick suite exactly as a user runs
+// it, on the fake meter, into a fresh directory.
+func TestRunQuickFake(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the quick suite (about 20 s)")
+	}
+	dir := t.TempDir()
+	stdout, stderr, err := runCLI(t, "run", "--suite", "quick", "--meter", "fake", "--out", dir)
+	if err != nil {
+		t.Fatalf("run: %v\nstderr: %s", err, stderr)
+	}
+	recs, _ := filepath.Glob(filepath.Join(dir, "*", "record.json"))
+	if len(recs) != 1 {
+		t.Fatalf("want one record under %s, got %v", dir, recs)
+	}
+	validateRecord(t, recs[0])
+	rec, err := results.ReadFile(recs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rec.Complete || len(rec.Workloads) != 2 || rec.Idle == nil {
+		t.Fatalf("record: complete=%v workloads=%d idle=%v", rec.Complete, len(rec.Workloads), rec.Idle)
+	}
+	for _, w := range rec.Workloads {
+		if len(w.Reps) != 3 || w.Check == nil || !w.Check.OK || w.Info["provider"] == "" {
+			t.Errorf("%s: reps=%d check=%+v info=%v", w.Name, len(w.Reps), w.Check, w.Info)
+		}
+		for _, r := range w.Reps {
+			if r.DurationS < 2 || r.Readings < 10 {
+				t.Errorf("%s rep %d: %.2f s, %d readings; the quick suite wants ≥ 2 s and ≥ 10 readings", w.Name, r.Index, r.DurationS, r.Readings)
+			}
+			// The fake meter draws 50 W + 5 W, and its package counter wraps.
+			if p := (r.EnergyJ["package-0"] + r.EnergyJ["dram-0"]) / r.DurationS; p < 54.7 || p > 55.3 {
+				t.Errorf("%s rep %d: %.2f W from the fake meter, want 55", w.Name, r.Index, p)
+			}
+		}
+	}
+	for _, want := range []string{"gemm-fp64-1024", "gemm-fp32-1024", "GFLOPS/W", "meter fake"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("table lacks %q:\n%s", want, stdout)
+		}
+	}
+	if !strings.Contains(stderr, "record: ") {
+		t.Errorf("stderr does not name the record: %s", stderr)
+	}
+	// report recomputes the same table from the file.
+	again, _, err := runCLI(t, "report", recs[0])
+	if err != nil || again != stdout {
+		t.Errorf("report differs from run's table (err %v):\n%s\nvs\n%s", err, again, stdout)
+	}
+}
+
+func TestRunEstimateIsLabelled(t *testing.T) {
+	dir := t.TempDir()
+	stdout, stderr, err := runCLI(t, "run", "--meter", "estimate", "--workload", "gemm-fp32-*", "--idle", "0", "--warmup", "0",
+		"--min-time", "200ms", "--reps", "1", "--interval", "20ms", "--out", dir)
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, stderr)
+	}
+	if !strings.Contains(stdout, "ESTIMATE") || !strings.Contains(stdout, "(est.)") {
+		t.Errorf("an estimate run must say so in the table:\n%s", stdout)
+	}
+	recs, _ := filepath.Glob(filepath.Join(dir, "*", "record.json"))
+	validateRecord(t, recs[0])
+	rec, _ := results.ReadFile(recs[0])
+	if !rec.Meters[0].Estimated || rec.Meters[0].Method != results.MethodModel {
+		t.Errorf("record must mark the estimate: %+v", rec.Meters[0])
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	garbage := filepath.Join(dir, "garbage.json")
+	os.WriteFile(garbage, []byte("not json"), 0o644)
+	newer := filepath.Join(dir, "newer.json")
+	os.WriteFile(newer, []byte(`{"schema_version": 99}`), 0o644)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"frobnicate"}, "unknown command"},
+		{[]string{"run", "--suite", "nope"}, "not a built-in suite"},
+		{[]string{"run", "--workload", "gemm-fp16-*"}, "matches none"},
+		{[]string{"run", "--meter", "bogus"}, "unknown meter"},
+		{[]string{"run", "--meter", "rapl", "--sysfs-root", dir}, "rapl"},
+		{[]string{"run", "--interval", "1us"}, "--interval"},
+		{[]string{"run", "--no-such-flag"}, "no-such-flag"},
+		{[]string{"report"}, "one RECORD"},
+		{[]string{"report", garbage}, "garbage.json"},
+		{[]string{"report", newer}, "newer schema"},
+		{[]string{"estimate", "--cpu", "x", "--load", "2"}, "load"},
+	} {
+		_, _, err := runCLI(t, c.args...)
+		if err == nil || exitCode(err) != 2 || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: want exit 2 with %q, got %v (exit %d)", c.args, c.want, err, exitCode(err))
+		}
+	}
+	if _, _, err := runCLI(t, "version"); err != nil {
+		t.Errorf("version: %v", err)
+	}
+}
+
+func TestMetersNoHardware(t *testing.T) {
+	out, _, err := runCLI(t, "meters", "--sysfs-root", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"rapl", "no powercap", "estimate", "ESTIMATED", "fake"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("meters output lacks %q:\n%s", want, out)
+		}
+	}
+}

@@ -1,0 +1,188 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/joulebench/joulebench/harness"
+	"github.com/joulebench/joulebench/harness/meter"
+	"github.com/joulebench/joulebench/results"
+	"github.com/joulebench/joulebench/results/report"
+	"github.com/joulebench/joulebench/workloads"
+)
+
+type runFlags struct {
+	suite, workload, meter, sysfsRoot, procRoot, out, blas, coretype string
+	interval, idle, warmup, minTime                                  time.Duration
+	reps, threads                                                    int
+	tdp                                                              float64
+	json                                                             bool
+}
+
+func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("run", stderr)
+	var f runFlags
+	fs.StringVar(&f.suite, "suite", "quick", "suite to run: quick, standard, certify, or a suite FILE")
+	fs.StringVar(&f.workload, "workload", "", "only the suite's workloads matching these comma-separated globs, e.g. 'gemm-fp32-*'")
+	fs.StringVar(&f.meter, "meter", "auto", "meters: auto, or a comma-separated list of rapl, estimate, fake")
+	fs.StringVar(&f.sysfsRoot, "sysfs-root", "/sys", "where sysfs is mounted (RAPL)")
+	fs.StringVar(&f.procRoot, "proc-root", "/proc", "where procfs is mounted (utilisation, CPU model)")
+	fs.DurationVar(&f.interval, "interval", 100*time.Millisecond, "time between meter readings (phase edges are always read)")
+	fs.StringVar(&f.out, "out", "results", "directory for records: OUT/RUN-ID/record.json")
+	fs.BoolVar(&f.json, "json", false, "print the record as JSON instead of a table")
+	fs.Float64Var(&f.tdp, "tdp", 0, "estimate meter: the CPU's TDP in watts, instead of the built-in table")
+	fs.StringVar(&f.blas, "blas", "", "CBLAS library PATH to load, or 'gonum' for pure Go (default: OpenBLAS, BLIS, MKL, libblas, in that order)")
+	fs.StringVar(&f.coretype, "blas-coretype", "auto", "OpenBLAS kernel: auto (AVX-512 kernel on AVX-512 CPUs), library (OpenBLAS decides), or a name such as SkylakeX, Haswell, Zen")
+	fs.IntVar(&f.threads, "threads", 0, "BLAS threads (0 = all logical CPUs)")
+	fs.IntVar(&f.reps, "reps", 0, "repetitions per workload (0 = the suite's)")
+	fs.DurationVar(&f.idle, "idle", -1, "idle baseline length (default: the suite's; 0 skips it)")
+	fs.DurationVar(&f.warmup, "warmup", -1, "warm-up per workload (default: the suite's)")
+	fs.DurationVar(&f.minTime, "min-time", 0, "shortest repetition (default: the suite's)")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("run takes no arguments, got %q", pos)
+	}
+
+	suite, err := workloads.LoadSuite(f.suite)
+	if err != nil {
+		return usageError{err}
+	}
+	names, err := suite.Select(f.workload)
+	if err != nil {
+		return usageError{err}
+	}
+	cfg := harness.Config{
+		Interval: f.interval, Idle: suite.Idle(), Warmup: suite.Warmup(), MinTime: suite.MinTime(), Reps: suite.Reps,
+	}
+	if f.idle >= 0 {
+		cfg.Idle = f.idle
+	}
+	if f.warmup >= 0 {
+		cfg.Warmup = f.warmup
+	}
+	if f.minTime > 0 {
+		cfg.MinTime = f.minTime
+	}
+	if f.reps > 0 {
+		cfg.Reps = f.reps
+	}
+	switch {
+	case f.interval < time.Millisecond && f.interval != 0:
+		return usagef("--interval %v is too short: meters update every millisecond at best", f.interval)
+	case f.threads < 0:
+		return usagef("--threads must not be negative")
+	case f.tdp < 0:
+		return usagef("--tdp must not be negative")
+	}
+
+	opts := workloads.Options{BLAS: f.blas, BLASCoreType: f.coretype, Threads: f.threads}
+	var ws []workloads.Workload
+	for _, n := range names {
+		w, err := workloads.New(n, opts)
+		if err != nil {
+			return usageError{err}
+		}
+		ws = append(ws, w)
+	}
+
+	sel, err := meter.Select(f.meter, meter.Options{SysfsRoot: f.sysfsRoot, ProcRoot: f.procRoot, TDPWatts: f.tdp})
+	if err != nil {
+		return usageError{err}
+	}
+	defer sel.Close()
+	for _, n := range sel.Notes {
+		fmt.Fprintln(stderr, n)
+	}
+
+	ver, commit := buildVersion()
+	rec := &results.Record{
+		SchemaVersion: results.SchemaVersion,
+		RunID:         newRunID(time.Now()),
+		StartedAt:     time.Now(),
+		Tool:          results.Tool{Name: "joulebench", Version: ver, Commit: commit, GoVersion: runtime.Version()},
+		Host:          harness.Fingerprint(f.procRoot),
+		Config: results.Config{
+			Suite: suite.Name, SuiteVersion: suite.Version, Workloads: names, MeterSelection: f.meter,
+			SysfsRoot: f.sysfsRoot, IntervalS: f.interval.Seconds(), IdleS: cfg.Idle.Seconds(),
+			WarmupS: cfg.Warmup.Seconds(), MinTimeS: cfg.MinTime.Seconds(), Reps: cfg.Reps,
+			MinReadings: suite.MinReadings, MaxCV: suite.MaxCV, BLAS: f.blas, Args: append([]string{"run"}, args...),
+		},
+		Notes: sel.Notes,
+	}
+	if isTerminal(stderr) {
+		cfg.Progress = progressPrinter(stderr)
+	}
+	path := filepath.Join(f.out, rec.RunID, results.RecordFile)
+	runErr := harness.Run(ctx, cfg, sel.Meters, ws, rec)
+	if cfg.Progress != nil {
+		fmt.Fprint(stderr, "\r\033[K")
+	}
+	// Whatever happened, what was measured is written.
+	if len(rec.Meters) > 0 {
+		if err := results.WriteFile(path, rec); err != nil {
+			return errors.Join(runErr, err)
+		}
+		var tbl bytes.Buffer
+		if err := report.WriteTable(&tbl, rec); err != nil {
+			return errors.Join(runErr, err)
+		}
+		if err := results.WriteFileAtomic(filepath.Join(filepath.Dir(path), "report.txt"), tbl.Bytes(), 0o644); err != nil {
+			return errors.Join(runErr, err)
+		}
+	}
+	if f.json {
+		b, err := results.Marshal(rec)
+		if err != nil {
+			return err
+		}
+		stdout.Write(b)
+	} else if len(rec.Meters) > 0 {
+		if err := report.WriteTable(stdout, rec); err != nil {
+			return err
+		}
+	}
+	if len(rec.Meters) > 0 {
+		fmt.Fprintf(stderr, "record: %s\n", path)
+	}
+	if runErr != nil && !rec.Complete {
+		return fmt.Errorf("run incomplete (record kept at %s): %w", path, runErr)
+	}
+	return runErr
+}
+
+// newRunID names a run by its start time, plus random bits so that two runs
+// started in the same second do not collide.
+func newRunID(t time.Time) string {
+	b := make([]byte, 3)
+	rand.Read(b)
+	return t.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b)
+}
+
+// progressPrinter draws one status line on a terminal.
+func progressPrinter(w io.Writer) func(harness.Event) {
+	return func(e harness.Event) {
+		var s string
+		switch e.Phase {
+		case "idle":
+			s = fmt.Sprintf("idle baseline (%s)", e.Duration.Round(time.Second))
+		case "warmup":
+			s = fmt.Sprintf("[%d/%d] %s warm-up", e.Index+1, e.Count, e.Workload)
+		default:
+			bar := strings.Repeat("█", e.Rep-1) + strings.Repeat("░", e.Reps-e.Rep+1)
+			s = fmt.Sprintf("[%d/%d] %s %s rep %d/%d (~%s)", e.Index+1, e.Count, e.Workload, bar, e.Rep, e.Reps, e.Duration.Round(100*time.Millisecond))
+		}
+		fmt.Fprintf(w, "\r\033[K%s", s)
+	}
+}

@@ -1,0 +1,5 @@
+//go:build !cgo
+
+package gemm
+
+const cgoEnabled = false
