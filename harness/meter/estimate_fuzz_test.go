@@ -1,0 +1,55 @@
+package meter
+
+import (
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// FuzzEstParseCPUInfo feeds arbitrary /proc/cpuinfo text to the parser: it
+// must not panic, and what it returns must be usable.
+func FuzzEstParseCPUInfo(f *testing.F) {
+	if b, err := os.ReadFile(filepath.Join("testdata", "estimate", "vm-xeon-8380.txtar")); err == nil {
+		f.Add(b)
+	}
+	f.Add([]byte("processor\t: 0\nCPU part\t: 0xd0c\n"))
+	f.Add([]byte("model name: \nmodel name: x\nprocessor"))
+	f.Add([]byte(""))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		model, n := estParseCPUInfo(b)
+		if n < 0 || strings.ContainsAny(model, "\n") || model != strings.TrimSpace(model) {
+			t.Fatalf("parse gave %q, %d", model, n)
+		}
+	})
+}
+
+// FuzzEstimateCPUModel feeds arbitrary model strings and inputs to the
+// estimate: it must not panic, must give a finite non-negative power for
+// valid input, and normalising must be idempotent so that a table phrase
+// always matches itself.
+func FuzzEstimateCPUModel(f *testing.F) {
+	for _, r := range estTable[:10] {
+		f.Add(r.name, 0.5, 4, 0.0)
+	}
+	f.Add("Intel(R) Xeon(R) Platinum 8375C CPU @ 2.90GHz", 1.0, 0, 0.0)
+	f.Add("AMD EPYC 7763 64-Core Processor", 0.25, 256, 300.0)
+	f.Add("(R(r))™@", 0.0, 1, 1.0)
+	f.Add("x", 1.0, 1<<40, 1e300)
+	f.Fuzz(func(t *testing.T, model string, load float64, logical int, tdp float64) {
+		n := estNormalize(model)
+		if estNormalize(n) != n {
+			t.Fatalf("normalise is not idempotent: %q → %q → %q", model, n, estNormalize(n))
+		}
+		r, err := EstimateCPU(EstimateInput{CPUModel: model, Load: load, LogicalCPUs: logical, TDPWatts: tdp})
+		if err != nil {
+			return
+		}
+		w := r.Power.Watts()
+		if r.Power < 0 || math.IsNaN(r.TDPWatts) || r.Matched == "" || r.TDPSource == "" ||
+			r.CurveFraction < estCurve[0].Fraction || r.CurveFraction > estCurve[len(estCurve)-1].Fraction || math.IsInf(w, 0) {
+			t.Fatalf("%+v", r)
+		}
+	})
+}
