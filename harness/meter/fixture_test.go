@@ -55,11 +55,3 @@ func fixtureReadFile(p string) ([]byte, error) {
 	}
 	return b, err
 }
-
-// fixtureWrite overwrites a file of an unpacked fixture.
-func fixtureWrite(t testing.TB, root, name, content string) {
-	t.Helper()
-	if err := os.WriteFile(filepath.Join(root, filepath.FromSlash(name)), []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
