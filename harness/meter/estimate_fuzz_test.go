@@ -53,3 +53,22 @@ func FuzzEstimateCPUModel(f *testing.F) {
 		}
 	})
 }
+
+// FuzzEstimateParseCPULine: the /proc/stat line parser never panics, and
+// what it accepts has no negative or NaN times.
+func FuzzEstimateParseCPULine(f *testing.F) {
+	f.Add([]byte("cpu  924 0 299 12410 45 0 14 5 0 0\ncpu0 640 0 170 5994 32 0 3 5 0 0\n"))
+	f.Add([]byte("cpu 1 2 3 4\n"))
+	f.Add([]byte("cpu0 1 2 3 4 5\n"))
+	f.Add([]byte("cpu  18446744073709551615 0 0 0 0 0 0 0\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, err := estParseCPULine(b)
+		if err != nil {
+			return
+		}
+		busy, all := estBusyAll(c)
+		if busy < 0 || all < busy || busy != busy {
+			t.Fatalf("accepted %q as busy %v of %v", b, busy, all)
+		}
+	})
+}

@@ -691,3 +691,18 @@ func ExampleEstimateCPU() {
 	// Output:
 	// 6.39 W (estimated): TDP 280 W of AMD EPYC 7763 × share 0.0625 × 0.365
 }
+
+func TestEstimateParseCPULine(t *testing.T) {
+	c, err := estParseCPULine([]byte("cpu  924 7 299 12410 45 1 14 5 0 0\ncpu0 1 2 3 4 5\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if busy, all := estBusyAll(c); busy != 924+7+299+1+14 || all != busy+12410+45 {
+		t.Errorf("busy %v all %v", busy, all)
+	}
+	for _, bad := range []string{"", "cpu0 1 2 3 4 5", "cpu 1 2 x 4 5", "intr 1 2 3 4 5", "cpu 1 2"} {
+		if _, err := estParseCPULine([]byte(bad)); err == nil {
+			t.Errorf("%q: want an error", bad)
+		}
+	}
+}
