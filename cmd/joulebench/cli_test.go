@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
@@ -152,5 +153,35 @@ func TestMetersNoHardware(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("meters output lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// Ctrl-C (here: the context main cancels on SIGINT) keeps what was measured.
+func TestRunInterruptedKeepsRecord(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 2500*time.Millisecond)
+	defer cancel()
+	var out, errb bytes.Buffer
+	err := run(ctx, []string{"run", "--meter", "fake", "--idle", "200ms", "--warmup", "100ms", "--min-time", "500ms", "--reps", "10", "--out", dir}, &out, &errb)
+	if err == nil || exitCode(err) != 1 || !strings.Contains(err.Error(), "incomplete") {
+		t.Fatalf("want an incomplete-run failure (exit 1), got %v", err)
+	}
+	recs, _ := filepath.Glob(filepath.Join(dir, "*", "record.json"))
+	if len(recs) != 1 {
+		t.Fatalf("no record written: %v", recs)
+	}
+	validateRecord(t, recs[0])
+	rec, err := results.ReadFile(recs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Complete || !strings.Contains(rec.IncompleteReason, "interrupted") {
+		t.Errorf("record must be marked incomplete: complete=%v reason=%q", rec.Complete, rec.IncompleteReason)
+	}
+	if len(rec.Workloads) == 0 || len(rec.Workloads[0].Reps) == 0 {
+		t.Errorf("the repetitions finished before the interrupt are lost: %+v", rec.Workloads)
+	}
+	if !strings.Contains(out.String(), "INCOMPLETE") {
+		t.Errorf("the table must say the run is incomplete:\n%s", out.String())
 	}
 }

@@ -1,0 +1,110 @@
+package results
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func sample() *Record {
+	return &Record{
+		SchemaVersion: SchemaVersion, RunID: "r1", Complete: true,
+		StartedAt: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC), FinishedAt: time.Date(2026, 11, 28, 10, 1, 0, 0, time.UTC),
+		Tool:   Tool{Name: "joulebench", Version: "test", GoVersion: "go1.26"},
+		Host:   Host{CPUModel: "cpu", LogicalCPUs: 2, OS: "linux", Arch: "amd64"},
+		Meters: []Meter{{Name: "fake", Method: MethodCounter, Domains: []Domain{{Name: "package-0", Kind: "package", InTotal: true, MaxEnergyUJ: 100}}}},
+		Workloads: []Workload{{Name: "w", Version: "1", WorkUnit: "call", Reps: []Rep{{Iters: 3, DurationS: 2, EnergyJ: map[string]float64{"package-0": 1.5}, Work: Work{FLOPs: 6, Items: 3}}}}},
+		Readings:  []Reading{{TS: 0, Meter: "fake", Edge: "idle-start", EnergyUJ: []int64{99}}, {TS: 0.1, Meter: "fake", EnergyUJ: []int64{3}}},
+	}
+}
+
+func TestRoundTrip(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "run", RecordFile)
+	want := sample()
+	if err := WriteFile(path, want); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadFile(filepath.Dir(path)) // a run directory works too
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("round trip changed the record:\n got %+v\nwant %+v", got, want)
+	}
+}
+
+func TestWriteIsAtomic(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, RecordFile)
+	if err := WriteFile(path, sample()); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(path)
+	// A write that fails part-way leaves the old record whole and no
+	// temporary file behind: here the rename fails because path's place
+	// is taken by a non-empty directory.
+	other := filepath.Join(dir, "other")
+	os.MkdirAll(filepath.Join(other, "x"), 0o755)
+	if err := WriteFileAtomic(other, []byte("new"), 0o644); err == nil {
+		t.Fatal("want an error renaming over a directory")
+	}
+	after, _ := os.ReadFile(path)
+	if string(before) != string(after) {
+		t.Error("the existing record changed")
+	}
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		if strings.Contains(e.Name(), ".tmp-") {
+			t.Errorf("temporary file left behind: %s", e.Name())
+		}
+	}
+}
+
+func TestDecodeErrors(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"", "invalid JSON"},
+		{"not json", "invalid JSON"},
+		{`{"run_id": "x"}`, "no schema_version"},
+		{`{"schema_version": 2}`, "newer schema"},
+		{`{"schema_version": 0}`, "invalid schema_version"},
+		{`{"schema_version": 1, "workloads": "many"}`, "decode record"},
+		{`[1,2]`, "invalid JSON"},
+	} {
+		_, err := Decode([]byte(c.in))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: want %q, got %v", c.in, c.want, err)
+		}
+	}
+	if _, err := Decode([]byte(`{"schema_version": 7}`)); !errors.Is(err, ErrNewerSchema) {
+		t.Errorf("want ErrNewerSchema, got %v", err)
+	}
+	path := filepath.Join(t.TempDir(), "bad.json")
+	os.WriteFile(path, []byte("{"), 0o644)
+	if _, err := ReadFile(path); err == nil || !strings.Contains(err.Error(), path) {
+		t.Errorf("errors must name the file: %v", err)
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	b, _ := Marshal(sample())
+	f.Add(b)
+	f.Add([]byte(`{"schema_version":1}`))
+	f.Add([]byte(`{"schema_version":1e400}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := Decode(data)
+		if err != nil {
+			return
+		}
+		if r.SchemaVersion < 1 || r.SchemaVersion > SchemaVersion {
+			t.Fatalf("accepted schema_version %d", r.SchemaVersion)
+		}
+		// What decodes must encode again.
+		if _, err := Marshal(r); err != nil {
+			t.Fatalf("decoded record does not encode: %v", err)
+		}
+	})
+}
