@@ -145,11 +145,24 @@ func Rep(r results.Rep, domains []string, idle Power) RepFigures {
 	}
 }
 
-// Summary is a workload's figures: the median over its repetitions.
+// Figure names, the keys of Summary.Stats.
+const (
+	FigFLOPS        = "flops_per_s"
+	FigFLOPsPerJ    = "flops_per_j"
+	FigNetFLOPsPerJ = "net_flops_per_j"
+	FigJPerItem     = "j_per_item"
+	FigNetJPerItem  = "net_j_per_item"
+	FigPowerW       = "power_w"
+)
+
+// Summary is a workload's figures: per repetition, their medians, and the
+// statistics of each over the repetitions.
 type Summary struct {
 	Name      string
 	Reps      []RepFigures
 	Median    RepFigures
+	Stats     map[string]Stats
+	Validity  Validity
 	Estimated bool
 	Error     string
 }
@@ -167,6 +180,8 @@ func Summarize(rec *results.Record) []Summary {
 			s.Reps = append(s.Reps, Rep(r, domains, idle))
 		}
 		s.Median = medianFigures(s.Reps)
+		s.Stats = repStats(s.Reps)
+		s.Validity = Validate(rec.Config, w, s.Stats[FigJPerItem])
 		out = append(out, s)
 	}
 	return out
@@ -210,4 +225,22 @@ func Median(v []float64) float64 {
 		return s[n/2]
 	}
 	return (s[n/2-1] + s[n/2]) / 2
+}
+
+func repStats(reps []RepFigures) map[string]Stats {
+	col := func(get func(RepFigures) float64) Stats {
+		v := make([]float64, len(reps))
+		for i, r := range reps {
+			v[i] = get(r)
+		}
+		return Describe(v)
+	}
+	return map[string]Stats{
+		FigFLOPS:        col(func(r RepFigures) float64 { return r.FLOPS }),
+		FigFLOPsPerJ:    col(func(r RepFigures) float64 { return r.FLOPsPerJ }),
+		FigNetFLOPsPerJ: col(func(r RepFigures) float64 { return r.NetFLOPsPerJ }),
+		FigJPerItem:     col(func(r RepFigures) float64 { return r.JPerItem }),
+		FigNetJPerItem:  col(func(r RepFigures) float64 { return r.NetJPerItem }),
+		FigPowerW:       col(func(r RepFigures) float64 { return r.Power.Watts() }),
+	}
 }

@@ -58,3 +58,19 @@ func ExampleSummarize() {
 	// gross 56.000 J net 32.000 J power 28.00 W
 	// 1.00 GFLOPS/W gross, 1.75 net; 14 J per item
 }
+
+// Five repetitions of a full model at about 10 J per item and of a
+// compressed one at about 6.9 J: the compressed one uses 31% less energy
+// per item (median 6.9 / median 10.0 = 0.69, worked by hand). The interval
+// is the bootstrap's (fixed seed, so always the same); it is narrow because
+// the repetitions agree to about ±2%.
+func ExampleCompare() {
+	full := []float64{10.0, 10.1, 9.9, 10.2, 9.8}
+	compressed := []float64{6.9, 7.0, 6.8, 6.9, 7.0}
+	s := metrics.Compare(full, compressed)
+	fmt.Printf("ratio %.2f\n", s.Ratio)
+	fmt.Println(s.Describe("energy per item"))
+	// Output:
+	// ratio 0.69
+	// uses 31% less energy per item (95% CI 29–32%)
+}
