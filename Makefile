@@ -3,7 +3,8 @@
 GO        ?= go
 BIN       := bin/joulebench
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS   := -X main.version=$(VERSION)
+COMMIT    ?= $(shell git rev-parse HEAD 2>/dev/null)$(shell git diff --quiet HEAD 2>/dev/null || echo -dirty)
+LDFLAGS   := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 # gcc and libc6-dev let cgo load the system BLAS at run time; without a C
 # compiler Go silently builds without cgo and GEMM falls back to pure Go.
 APT_PKGS  := gcc libc6-dev libopenblas-dev

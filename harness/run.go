@@ -62,11 +62,13 @@ func Run(ctx context.Context, cfg Config, meters []meter.Meter, ws []workloads.W
 	if cfg.Reps < 1 {
 		return fmt.Errorf("harness: reps must be at least 1, got %d", cfg.Reps)
 	}
-	if err := checkDomainNames(meters); err != nil {
+	if err := checkMeters(meters); err != nil {
 		return err
 	}
 	rec.Meters = describeMeters(meters)
 	rec.Complete = false
+	// Empty, not null, even if nothing gets measured: the schema wants lists.
+	rec.Workloads, rec.Readings = []results.Workload{}, []results.Reading{}
 	if rec.StartedAt.IsZero() {
 		rec.StartedAt = time.Now()
 	}
@@ -95,6 +97,9 @@ func Run(ctx context.Context, cfg Config, meters []meter.Meter, ws []workloads.W
 	switch {
 	case ctx.Err() != nil:
 		rec.IncompleteReason = "interrupted: " + context.Cause(ctx).Error() + "; the repetitions finished before it are kept"
+		if errors.Is(err, context.Cause(ctx)) || err == nil {
+			return context.Cause(ctx)
+		}
 		return errors.Join(context.Cause(ctx), err)
 	case err != nil && !errors.Is(err, ErrWorkloadFailed):
 		rec.IncompleteReason = err.Error()
@@ -136,7 +141,7 @@ func (h *run) all(ctx context.Context, ws []workloads.Workload) error {
 			return err
 		}
 		err := h.workload(ctx, i, len(ws), w)
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || errors.As(err, new(meterError)) {
 			return err
 		}
 		if err != nil {
@@ -149,22 +154,29 @@ func (h *run) all(ctx context.Context, ws []workloads.Workload) error {
 	return nil
 }
 
-// phase measures f between two edge readings.
-func (h *run) phase(ctx context.Context, name string, f func(context.Context) error) (*results.Phase, error) {
-	a, err := h.s.edge(ctx, name+"-start")
+// meterError marks a failed meter read: the run cannot go on measuring, so
+// it ends incomplete rather than blaming the workload.
+type meterError struct{ err error }
+
+func (e meterError) Error() string { return "meter failed: " + e.err.Error() }
+func (e meterError) Unwrap() error { return e.err }
+
+// phase measures f between two edge readings, edge+"-start" and edge+"-end".
+func (h *run) phase(ctx context.Context, edge string, f func(context.Context) error) (*results.Phase, error) {
+	a, err := h.s.edge(ctx, edge+"-start")
 	if err != nil {
-		return nil, err
+		return nil, meterError{err}
 	}
 	ferr := f(ctx)
-	b, err := h.s.edge(ctx, name+"-end")
+	b, err := h.s.edge(ctx, edge+"-end")
 	if err != nil {
-		return nil, errors.Join(ferr, err)
+		return nil, errors.Join(ferr, meterError{err})
 	}
 	if ferr != nil {
 		return nil, ferr
 	}
 	e, n, start, dur := h.measure(a, b)
-	return &results.Phase{StartS: start, DurationS: dur, EnergyJ: e, Readings: n}, nil
+	return &results.Phase{Edge: edge, StartS: start, DurationS: dur, EnergyJ: e, Readings: n}, nil
 }
 
 // measure integrates every meter between two edges: energy per domain in
@@ -234,7 +246,7 @@ func (h *run) workload(ctx context.Context, idx, count int, w workloads.Workload
 	// also tells how long one call takes.
 	h.progress(Event{Workload: spec.Name, Phase: "warmup", Duration: h.cfg.Warmup, Index: idx, Count: count})
 	perIter := time.Duration(0)
-	warm, err := h.phase(ctx, "warmup", func(ctx context.Context) error {
+	warm, err := h.phase(ctx, spec.Name+"/warmup", func(ctx context.Context) error {
 		began := time.Now()
 		n := 1
 		for {
@@ -260,9 +272,13 @@ func (h *run) workload(ctx context.Context, idx, count int, w workloads.Workload
 	for r := 0; r < h.cfg.Reps; r++ {
 		h.progress(Event{Workload: spec.Name, Phase: "rep", Rep: r + 1, Reps: h.cfg.Reps, Duration: time.Duration(iters) * perIter, Index: idx, Count: count})
 		var rep results.Rep
-		for try := 0; ; try++ {
+		for try := 1; ; try++ {
+			edge := fmt.Sprintf("%s/rep-%d", spec.Name, r)
+			if try > 1 {
+				edge += fmt.Sprintf("-try-%d", try)
+			}
 			var work workloads.Work
-			ph, err := h.phase(ctx, fmt.Sprintf("%s/rep-%d", spec.Name, r), func(ctx context.Context) error {
+			ph, err := h.phase(ctx, edge, func(ctx context.Context) error {
 				var err error
 				work, err = w.Run(ctx, iters)
 				return err
@@ -271,12 +287,17 @@ func (h *run) workload(ctx context.Context, idx, count int, w workloads.Workload
 				return fmt.Errorf("repetition %d: %w", r+1, err)
 			}
 			rep = results.Rep{
-				Index: r, Iters: iters, StartS: ph.StartS, DurationS: ph.DurationS,
+				Index: r, Edge: edge, Attempts: try, Iters: iters, StartS: ph.StartS, DurationS: ph.DurationS,
 				EnergyJ: ph.EnergyJ, Readings: ph.Readings,
 				Work: results.Work{FLOPs: work.FLOPs, Items: work.Items, Quality: work.Quality},
 			}
 			got := time.Duration(ph.DurationS * float64(time.Second))
-			if got >= h.cfg.MinTime || try == maxShortRetries {
+			if got >= h.cfg.MinTime {
+				break
+			}
+			if try > maxShortRetries {
+				h.rec.Notes = append(h.rec.Notes, fmt.Sprintf("%s repetition %d lasted %.3g s, under the minimum %.3g s, after %d attempts; kept as it is (it fails the duration rule)",
+					spec.Name, r+1, got.Seconds(), h.cfg.MinTime.Seconds(), try))
 				break
 			}
 			// Too short (a turbo burst, a warm cache): rerun it longer.
@@ -289,6 +310,12 @@ func (h *run) workload(ctx context.Context, idx, count int, w workloads.Workload
 		chk, err := c.Check(ctx)
 		if err != nil {
 			return fmt.Errorf("check: %w", err)
+		}
+		// JSON has no NaN or infinity; a non-finite error (a NaN answer) is
+		// kept as the largest float, and the detail says what it was.
+		if math.IsNaN(chk.Value) || math.IsInf(chk.Value, 0) {
+			chk.Detail = fmt.Sprintf("error was %v; %s", chk.Value, chk.Detail)
+			chk.Value, chk.OK = math.MaxFloat64, false
 		}
 		wr.Check = &results.Check{Name: chk.Name, Value: chk.Value, Limit: chk.Limit, OK: chk.OK, Detail: chk.Detail}
 		if !chk.OK {
@@ -308,14 +335,26 @@ func itersFor(min, per time.Duration) int {
 	return int(math.Max(1, math.Min(n, 1e9)))
 }
 
-func checkDomainNames(meters []meter.Meter) error {
+// checkMeters refuses meters that would be counted twice: two domains of
+// one name, or two meters that both add a CPU package (or a whole node) to
+// the total, such as RAPL and the estimate of the same CPU.
+func checkMeters(meters []meter.Meter) error {
 	seen := map[string]string{}
+	cpu := ""
 	for _, m := range meters {
+		addsCPU := false
 		for _, d := range m.Domains() {
 			if other, dup := seen[d.Name]; dup {
 				return fmt.Errorf("harness: domain %q is measured by both %s and %s; use one of them (--meter)", d.Name, other, m.Name())
 			}
 			seen[d.Name] = m.Name()
+			addsCPU = addsCPU || (d.InTotal && (d.Kind == meter.KindPackage || d.Kind == meter.KindNode))
+		}
+		if addsCPU {
+			if cpu != "" {
+				return fmt.Errorf("harness: meters %s and %s both measure the CPU package, so the total would count it twice; use one of them (--meter)", cpu, m.Name())
+			}
+			cpu = m.Name()
 		}
 	}
 	return nil

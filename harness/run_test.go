@@ -182,8 +182,8 @@ func TestDelta(t *testing.T) {
 		{0, 99, 100, 99}, // up to the top
 		{99, 0, 100, 1},  // exactly at the wrap
 	} {
-		if got := Delta(c.prev, c.cur, c.wrap); got != c.want {
-			t.Errorf("Delta(%d, %d, %d) = %d, want %d", c.prev, c.cur, c.wrap, got, c.want)
+		if got := metrics.CounterDelta(c.prev, c.cur, c.wrap); got != c.want {
+			t.Errorf("CounterDelta(%d, %d, %d) = %d, want %d", c.prev, c.cur, c.wrap, got, c.want)
 		}
 	}
 }

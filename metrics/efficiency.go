@@ -88,20 +88,15 @@ func Estimated(rec *results.Record) bool {
 	return false
 }
 
-// Methods lists the distinct methods of the meters whose domains count in
-// the total, in the order the record names them.
-func Methods(rec *results.Record) []string {
-	var out []string
-	seen := map[string]bool{}
+// Synthetic reports whether any meter of the record is synthetic (the fake
+// meter): its figures describe no hardware.
+func Synthetic(rec *results.Record) bool {
 	for _, m := range rec.Meters {
-		for _, d := range m.Domains {
-			if d.InTotal && !seen[m.Method] {
-				seen[m.Method] = true
-				out = append(out, m.Method)
-			}
+		if m.Method == results.MethodSynthetic {
+			return true
 		}
 	}
-	return out
+	return false
 }
 
 // IdlePower is the average total power of the idle baseline, zero when the

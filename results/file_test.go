@@ -14,9 +14,9 @@ func sample() *Record {
 	return &Record{
 		SchemaVersion: SchemaVersion, RunID: "r1", Complete: true,
 		StartedAt: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC), FinishedAt: time.Date(2026, 11, 28, 10, 1, 0, 0, time.UTC),
-		Tool:   Tool{Name: "joulebench", Version: "test", GoVersion: "go1.26"},
-		Host:   Host{CPUModel: "cpu", LogicalCPUs: 2, OS: "linux", Arch: "amd64"},
-		Meters: []Meter{{Name: "fake", Method: MethodCounter, Domains: []Domain{{Name: "package-0", Kind: "package", InTotal: true, MaxEnergyUJ: 100}}}},
+		Tool:      Tool{Name: "joulebench", Version: "test", GoVersion: "go1.26"},
+		Host:      Host{CPUModel: "cpu", LogicalCPUs: 2, OS: "linux", Arch: "amd64"},
+		Meters:    []Meter{{Name: "fake", Method: MethodCounter, Domains: []Domain{{Name: "package-0", Kind: "package", InTotal: true, MaxEnergyUJ: 100}}}},
 		Workloads: []Workload{{Name: "w", Version: "1", WorkUnit: "call", Reps: []Rep{{Iters: 3, DurationS: 2, EnergyJ: map[string]float64{"package-0": 1.5}, Work: Work{FLOPs: 6, Items: 3}}}}},
 		Readings:  []Reading{{TS: 0, Meter: "fake", Edge: "idle-start", EnergyUJ: []int64{99}}, {TS: 0.1, Meter: "fake", EnergyUJ: []int64{3}}},
 	}
@@ -37,29 +37,39 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
-func TestWriteIsAtomic(t *testing.T) {
+func TestWriteReplacesWhole(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, RecordFile)
-	if err := WriteFile(path, sample()); err != nil {
+	big := sample()
+	big.Notes = []string{strings.Repeat("x", 1<<16)}
+	if err := WriteFile(path, big); err != nil {
 		t.Fatal(err)
 	}
-	before, _ := os.ReadFile(path)
-	// A write that fails part-way leaves the old record whole and no
-	// temporary file behind: here the rename fails because path's place
-	// is taken by a non-empty directory.
-	other := filepath.Join(dir, "other")
-	os.MkdirAll(filepath.Join(other, "x"), 0o755)
-	if err := WriteFileAtomic(other, []byte("new"), 0o644); err == nil {
-		t.Fatal("want an error renaming over a directory")
+	small := sample()
+	if err := WriteFile(path, small); err != nil {
+		t.Fatal(err)
 	}
-	after, _ := os.ReadFile(path)
-	if string(before) != string(after) {
-		t.Error("the existing record changed")
+	// A new record replaces the old one whole: no tail of the longer old
+	// file survives, as it would with an in-place overwrite.
+	got, err := ReadFile(path)
+	if err != nil || len(got.Notes) != 0 {
+		t.Fatalf("replaced record: %v, notes %d", err, len(got.Notes))
+	}
+}
+
+func TestFailedWriteLeavesNothing(t *testing.T) {
+	dir := t.TempDir()
+	// The rename fails: path's place is taken by a non-empty directory.
+	path := filepath.Join(dir, "taken")
+	os.MkdirAll(filepath.Join(path, "x"), 0o755)
+	err := WriteFileAtomic(path, []byte("new"), 0o644)
+	if err == nil || !strings.Contains(err.Error(), path) {
+		t.Fatalf("want an error naming %s, got %v", path, err)
 	}
 	ents, _ := os.ReadDir(dir)
 	for _, e := range ents {
-		if strings.Contains(e.Name(), ".tmp-") {
-			t.Errorf("temporary file left behind: %s", e.Name())
+		if e.Name() != "taken" {
+			t.Errorf("a failed write left %s behind", e.Name())
 		}
 	}
 }

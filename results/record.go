@@ -12,6 +12,7 @@ const (
 	MethodSampledPower = "sampled_power" // power readings integrated over time
 	MethodExternal     = "external"      // a meter outside the node (wall, BMC)
 	MethodModel        = "model"         // a modelled estimate, never a measurement
+	MethodSynthetic    = "synthetic"     // made-up numbers (the fake meter), for tests and demos
 )
 
 // Record is everything one run measured. Field names are the JSON contract
@@ -76,7 +77,13 @@ type Config struct {
 	MinReadings    int      `json:"min_readings"`
 	MaxCV          float64  `json:"max_cv,omitempty"`
 	BLAS           string   `json:"blas,omitempty"`
-	Args           []string `json:"args,omitempty"`
+	BLASCoreType   string   `json:"blas_coretype,omitempty"`
+	Threads        int      `json:"threads,omitempty"`
+	TDPW           float64  `json:"tdp_w,omitempty"`
+	// Overrides names the suite rules the command line changed (reps,
+	// min_time_s, ...): such a run is not the suite as published.
+	Overrides []string `json:"overrides,omitempty"`
+	Args      []string `json:"args,omitempty"`
 }
 
 // Meter describes one energy meter used by the run.
@@ -98,8 +105,8 @@ type Domain struct {
 	// Parent names the domain this one lies inside (a core zone inside its
 	// package); such a domain is never added to a total.
 	Parent string `json:"parent,omitempty"`
-	// MaxEnergyUJ is the counter's range: it wraps to zero after this value.
-	// Zero means the counter does not wrap.
+	// MaxEnergyUJ is the counter's range (RAPL's max_energy_range_uj): past
+	// it the counter starts again from zero. Zero means it does not wrap.
 	MaxEnergyUJ uint64 `json:"max_energy_uj,omitempty"`
 	// InTotal says whether the domain counts towards the node total.
 	InTotal bool `json:"in_total"`
@@ -108,6 +115,9 @@ type Domain struct {
 // Phase is a measured stretch of time that is not a repetition: the idle
 // baseline or a warm-up.
 type Phase struct {
+	// Edge names the readings that open and close the phase: Edge+"-start"
+	// and Edge+"-end".
+	Edge      string             `json:"edge,omitempty"`
 	StartS    float64            `json:"start_s"`
 	DurationS float64            `json:"duration_s"`
 	EnergyJ   map[string]float64 `json:"energy_j"`
@@ -133,7 +143,13 @@ type Workload struct {
 
 // Rep is one measured repetition.
 type Rep struct {
-	Index     int     `json:"index"`
+	Index int `json:"index"`
+	// Edge names the readings that open and close the repetition: Edge+
+	// "-start" and Edge+"-end". Attempts counts runs of it: more than one
+	// when a run came in under the minimum time and was redone longer (the
+	// discarded runs' readings stay in the trace under their own edges).
+	Edge      string  `json:"edge,omitempty"`
+	Attempts  int     `json:"attempts,omitempty"`
 	Iters     int     `json:"iters"`
 	StartS    float64 `json:"start_s"`
 	DurationS float64 `json:"duration_s"`

@@ -53,6 +53,12 @@ type Describer interface {
 	Info() map[string]string
 }
 
+// Validator is implemented by workloads that can check their options (a
+// library path, a kernel name) before any measuring starts, cheaply.
+type Validator interface {
+	Validate(ctx context.Context) error
+}
+
 // Closer is implemented by workloads that hold resources.
 type Closer interface {
 	Close() error

@@ -15,9 +15,13 @@ import (
 	_ "github.com/joulebench/joulebench/workloads/gemm" // registers gemm-*
 )
 
-// version is set at link time by the Makefile; a plain go build reports the
-// module version and VCS revision it was built from.
-var version = "dev"
+// version and commit are set at link time by the Makefile; a plain go build
+// reports the module version and VCS revision it was built from, if the
+// toolchain recorded them.
+var (
+	version = "dev"
+	commit  = ""
+)
 
 // usageError is bad usage or input: exit code 2.
 type usageError struct{ err error }
@@ -121,11 +125,11 @@ func cmdVersion(_ context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 // buildVersion returns the version and VCS commit of this binary.
-func buildVersion() (ver, commit string) {
+func buildVersion() (ver, rev string) {
 	ver = version
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
-		return ver, ""
+		return ver, commit
 	}
 	if ver == "dev" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 		ver = bi.Main.Version
@@ -134,15 +138,18 @@ func buildVersion() (ver, commit string) {
 	for _, s := range bi.Settings {
 		switch s.Key {
 		case "vcs.revision":
-			commit = s.Value
+			rev = s.Value
 		case "vcs.modified":
 			dirty = s.Value == "true"
 		}
 	}
-	if commit != "" && dirty {
-		commit += "-dirty"
+	if rev == "" {
+		return ver, commit
 	}
-	return ver, commit
+	if dirty {
+		rev += "-dirty"
+	}
+	return ver, rev
 }
 
 // isTerminal reports whether w is a terminal, for progress output.

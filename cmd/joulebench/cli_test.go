@@ -128,6 +128,13 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"run", "--meter", "bogus"}, "unknown meter"},
 		{[]string{"run", "--meter", "rapl", "--sysfs-root", dir}, "rapl"},
 		{[]string{"run", "--interval", "1us"}, "--interval"},
+		{[]string{"run", "--interval", "0"}, "--interval"},
+		{[]string{"run", "--reps", "-3"}, "--reps"},
+		{[]string{"run", "--min-time", "-1s"}, "--min-time"},
+		{[]string{"run", "--meter", "fake,estimate", "--out", dir}, "count it twice"},
+		{[]string{"run", "--blas", "/nonexistent/libcblas.so", "--out", dir}, "/nonexistent/libcblas.so"},
+		{[]string{"run", "--meter", "fake", "--out", garbage}, "--out"},
+		{[]string{"estimate", "--cpu", "x", "--load", "0.5", "--threads", "2"}, "one of --load"},
 		{[]string{"run", "--no-such-flag"}, "no-such-flag"},
 		{[]string{"report"}, "one RECORD"},
 		{[]string{"report", garbage}, "garbage.json"},
@@ -138,6 +145,10 @@ func TestExitCodes(t *testing.T) {
 		if err == nil || exitCode(err) != 2 || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: want exit 2 with %q, got %v (exit %d)", c.args, c.want, err, exitCode(err))
 		}
+	}
+	// Nothing was measured, so nothing may be left behind.
+	if left, _ := filepath.Glob(filepath.Join(dir, "*", "record.json")); len(left) > 0 {
+		t.Errorf("refused runs left records: %v", left)
 	}
 	if _, _, err := runCLI(t, "version"); err != nil {
 		t.Errorf("version: %v", err)
@@ -184,4 +195,21 @@ func TestRunInterruptedKeepsRecord(t *testing.T) {
 	if !strings.Contains(out.String(), "INCOMPLETE") {
 		t.Errorf("the table must say the run is incomplete:\n%s", out.String())
 	}
+}
+
+// Interrupted before any workload ran: the record still matches the schema.
+func TestRunInterruptedInIdle(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	var out, errb bytes.Buffer
+	err := run(ctx, []string{"run", "--meter", "fake", "--idle", "5s", "--out", dir}, &out, &errb)
+	if err == nil || exitCode(err) != 1 {
+		t.Fatalf("want exit 1, got %v", err)
+	}
+	recs, _ := filepath.Glob(filepath.Join(dir, "*", "record.json"))
+	if len(recs) != 1 {
+		t.Fatalf("no record written: %v", recs)
+	}
+	validateRecord(t, recs[0])
 }

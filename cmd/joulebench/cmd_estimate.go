@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"runtime"
 
 	"github.com/joulebench/joulebench/harness/meter"
 )
@@ -15,7 +14,7 @@ func cmdEstimate(_ context.Context, args []string, stdout, stderr io.Writer) err
 	cpu := fs.String("cpu", "", `CPU model string as /proc/cpuinfo names it, e.g. "AMD EPYC 7763 64-Core Processor" (required)`)
 	load := fs.Float64("load", -1, "CPU load from 0 (idle) to 1 (every logical CPU busy)")
 	threads := fs.Int("threads", 0, "busy threads instead of --load: load = threads / logical CPUs")
-	cpus := fs.Int("cpus", 0, "logical CPUs this machine sees (default: this machine's count); fewer than the chip has means a share of it, as in a VM")
+	cpus := fs.Int("cpus", 0, "logical CPUs the machine sees (default: the whole chip); fewer than the chip has means a share of it, as in a VM")
 	tdp := fs.Float64("tdp", 0, "TDP in watts instead of the built-in table")
 	asJSON := fs.Bool("json", false, "print JSON")
 	pos, err := parse(fs, args)
@@ -28,16 +27,14 @@ func cmdEstimate(_ context.Context, args []string, stdout, stderr io.Writer) err
 	if *cpu == "" {
 		return usagef("estimate needs --cpu MODEL")
 	}
-	if *load < 0 && *threads == 0 {
-		return usagef("estimate needs --load 0..1 or --threads N")
+	if (*load < 0) == (*threads == 0) {
+		return usagef("estimate needs one of --load 0..1 or --threads N")
 	}
-	in := meter.EstimateInput{CPUModel: *cpu, Load: *load, Threads: *threads, LogicalCPUs: *cpus, TDPWatts: *tdp}
-	if in.LogicalCPUs == 0 {
-		in.LogicalCPUs = runtime.NumCPU()
+	if *threads < 0 || *cpus < 0 {
+		return usagef("--threads and --cpus must not be negative")
 	}
-	if in.Load < 0 {
-		in.Load = 0
-	}
+	// --cpus 0 means the whole chip: the table knows its thread count.
+	in := meter.EstimateInput{CPUModel: *cpu, Load: max(*load, 0), Threads: *threads, LogicalCPUs: *cpus, TDPWatts: *tdp}
 	res, err := meter.EstimateCPU(in)
 	if err != nil {
 		return usageError{err}

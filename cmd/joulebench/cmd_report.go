@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 
 	"github.com/joulebench/joulebench/results"
@@ -20,7 +21,7 @@ func cmdReport(_ context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	rec, err := results.ReadFile(pos[0])
 	if err != nil {
-		return usageError{err}
+		return usageError{fmt.Errorf("%w (give a record.json, or the run directory that holds one, e.g. results/RUN-ID)", err)}
 	}
 	if *asJSON {
 		b, err := results.Marshal(rec)

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -55,6 +56,23 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return usagef("run takes no arguments, got %q", pos)
 	}
 
+	switch {
+	case f.interval < time.Millisecond:
+		return usagef("--interval %v: must be at least 1ms (meters update every millisecond at best, and each repetition needs readings between its edges)", f.interval)
+	case f.interval > time.Second:
+		return usagef("--interval %v: must be at most 1s, so that a RAPL counter cannot wrap twice between readings", f.interval)
+	case f.threads < 0:
+		return usagef("--threads %d: must be 0 (all logical CPUs) or more", f.threads)
+	case f.tdp < 0:
+		return usagef("--tdp %g: must be a positive number of watts, or 0 for the table", f.tdp)
+	case f.reps < 0:
+		return usagef("--reps %d: must be 1 or more (0 keeps the suite's)", f.reps)
+	case f.minTime < 0:
+		return usagef("--min-time %v: must be positive (0 keeps the suite's)", f.minTime)
+	case f.idle < -1 || f.warmup < -1:
+		return usagef("--idle and --warmup must not be negative")
+	}
+
 	suite, err := workloads.LoadSuite(f.suite)
 	if err != nil {
 		return usageError{err}
@@ -66,25 +84,18 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	cfg := harness.Config{
 		Interval: f.interval, Idle: suite.Idle(), Warmup: suite.Warmup(), MinTime: suite.MinTime(), Reps: suite.Reps,
 	}
+	var overrides []string
 	if f.idle >= 0 {
-		cfg.Idle = f.idle
+		cfg.Idle, overrides = f.idle, append(overrides, "idle_s")
 	}
 	if f.warmup >= 0 {
-		cfg.Warmup = f.warmup
+		cfg.Warmup, overrides = f.warmup, append(overrides, "warmup_s")
 	}
 	if f.minTime > 0 {
-		cfg.MinTime = f.minTime
+		cfg.MinTime, overrides = f.minTime, append(overrides, "min_time_s")
 	}
 	if f.reps > 0 {
-		cfg.Reps = f.reps
-	}
-	switch {
-	case f.interval < time.Millisecond && f.interval != 0:
-		return usagef("--interval %v is too short: meters update every millisecond at best", f.interval)
-	case f.threads < 0:
-		return usagef("--threads must not be negative")
-	case f.tdp < 0:
-		return usagef("--tdp must not be negative")
+		cfg.Reps, overrides = f.reps, append(overrides, "reps")
 	}
 
 	opts := workloads.Options{BLAS: f.blas, BLASCoreType: f.coretype, Threads: f.threads}
@@ -94,12 +105,23 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if err != nil {
 			return usageError{err}
 		}
+		// A bad --blas or kernel is refused now, not after the idle baseline.
+		if v, ok := w.(workloads.Validator); ok {
+			if err := v.Validate(ctx); err != nil {
+				return usageError{err}
+			}
+		}
 		ws = append(ws, w)
 	}
 
 	sel, err := meter.Select(f.meter, meter.Options{SysfsRoot: f.sysfsRoot, ProcRoot: f.procRoot, TDPWatts: f.tdp})
 	if err != nil {
-		return usageError{err}
+		// Asking for a meter that does not exist, or that this machine
+		// lacks, is bad input; a meter that is there but broken is a failure.
+		if errors.Is(err, meter.ErrUnknown) || errors.Is(err, errors.ErrUnsupported) {
+			return usageError{err}
+		}
+		return err
 	}
 	defer sel.Close()
 	for _, n := range sel.Notes {
@@ -117,30 +139,40 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			Suite: suite.Name, SuiteVersion: suite.Version, Workloads: names, MeterSelection: f.meter,
 			SysfsRoot: f.sysfsRoot, IntervalS: f.interval.Seconds(), IdleS: cfg.Idle.Seconds(),
 			WarmupS: cfg.Warmup.Seconds(), MinTimeS: cfg.MinTime.Seconds(), Reps: cfg.Reps,
-			MinReadings: suite.MinReadings, MaxCV: suite.MaxCV, BLAS: f.blas, Args: append([]string{"run"}, args...),
+			MinReadings: suite.MinReadings, MaxCV: suite.MaxCV, BLAS: f.blas, BLASCoreType: f.coretype,
+			Threads: f.threads, TDPW: f.tdp, Overrides: overrides, Args: append([]string{"run"}, args...),
 		},
 		Notes: sel.Notes,
 	}
+	// The run directory exists before anything is measured, so that a bad
+	// --out is found now rather than after the measurements are lost.
+	dir := filepath.Join(f.out, rec.RunID)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return usagef("--out %s: cannot create the run directory: %w", f.out, err)
+	}
+	path := filepath.Join(dir, results.RecordFile)
 	if isTerminal(stderr) {
 		cfg.Progress = progressPrinter(stderr)
 	}
-	path := filepath.Join(f.out, rec.RunID, results.RecordFile)
 	runErr := harness.Run(ctx, cfg, sel.Meters, ws, rec)
 	if cfg.Progress != nil {
 		fmt.Fprint(stderr, "\r\033[K")
 	}
+	if len(rec.Meters) == 0 {
+		// The harness refused to start (meters that overlap): nothing measured.
+		os.Remove(dir)
+		return usageError{runErr}
+	}
 	// Whatever happened, what was measured is written.
-	if len(rec.Meters) > 0 {
-		if err := results.WriteFile(path, rec); err != nil {
-			return errors.Join(runErr, err)
-		}
-		var tbl bytes.Buffer
-		if err := report.WriteTable(&tbl, rec); err != nil {
-			return errors.Join(runErr, err)
-		}
-		if err := results.WriteFileAtomic(filepath.Join(filepath.Dir(path), "report.txt"), tbl.Bytes(), 0o644); err != nil {
-			return errors.Join(runErr, err)
-		}
+	if err := results.WriteFile(path, rec); err != nil {
+		return errors.Join(runErr, err)
+	}
+	var tbl bytes.Buffer
+	if err := report.WriteTable(&tbl, rec); err != nil {
+		return errors.Join(runErr, err)
+	}
+	if err := results.WriteFileAtomic(filepath.Join(dir, "report.txt"), tbl.Bytes(), 0o644); err != nil {
+		return errors.Join(runErr, err)
 	}
 	if f.json {
 		b, err := results.Marshal(rec)
@@ -148,14 +180,10 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			return err
 		}
 		stdout.Write(b)
-	} else if len(rec.Meters) > 0 {
-		if err := report.WriteTable(stdout, rec); err != nil {
-			return err
-		}
+	} else {
+		stdout.Write(tbl.Bytes())
 	}
-	if len(rec.Meters) > 0 {
-		fmt.Fprintf(stderr, "record: %s\n", path)
-	}
+	fmt.Fprintf(stderr, "record: %s\n", path)
 	if runErr != nil && !rec.Complete {
 		return fmt.Errorf("run incomplete (record kept at %s): %w", path, runErr)
 	}

@@ -30,6 +30,9 @@ var Backends = []string{"rapl", "hwmon", "nvml", "redfish", "estimate", "fake"}
 // autoOrder is what --meter auto tries before falling back to the estimate.
 var autoOrder = []string{"rapl", "hwmon", "nvml"}
 
+// ErrUnknown is returned for a --meter name that is no backend.
+var ErrUnknown = errors.New("unknown meter")
+
 // ErrNotBuilt marks a backend this version of joulebench does not have yet.
 // It is errors.ErrUnsupported: the machine may have the meter, we cannot
 // read it yet.
@@ -68,7 +71,7 @@ func Open(name string, opts Options) (Meter, error) {
 		}
 		return nil, fmt.Errorf("redfish: %w", ErrNotBuilt)
 	}
-	return nil, fmt.Errorf("unknown meter %q (choose from auto, %s)", name, strings.Join(Backends, ", "))
+	return nil, fmt.Errorf("%w %q (choose from auto, %s)", ErrUnknown, name, strings.Join(Backends, ", "))
 }
 
 // Selection is the outcome of choosing meters for a run.

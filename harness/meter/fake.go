@@ -55,7 +55,7 @@ func DefaultFake() *Fake {
 func (f *Fake) Name() string { return "fake" }
 
 // Method implements Meter.
-func (f *Fake) Method() Method { return Counter }
+func (f *Fake) Method() Method { return Synthetic }
 
 // Domains implements Meter.
 func (f *Fake) Domains() []Domain { return f.domains }

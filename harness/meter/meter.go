@@ -17,6 +17,10 @@ const (
 	SampledPower Method = results.MethodSampledPower
 	External     Method = results.MethodExternal
 	Model        Method = results.MethodModel
+	// Synthetic is the fake meter's: numbers made up for tests and demos.
+	// DESIGN.md lists four methods; a fifth keeps a fake figure from ever
+	// passing as a counter reading in a record or a certificate.
+	Synthetic Method = results.MethodSynthetic
 )
 
 // Estimated reports whether figures from this method are estimates.
@@ -43,8 +47,8 @@ type Domain struct {
 	Kind Kind
 	// Parent is the domain this one lies inside, "" for none.
 	Parent string
-	// Wrap is the counter's range: after Wrap-1 it returns to zero. Zero
-	// means the counter does not wrap.
+	// Wrap is the counter's range (RAPL's max_energy_range_uj): past it
+	// the counter starts again from zero. Zero means it does not wrap.
 	Wrap metrics.Energy
 	// InTotal says whether the domain is added to the node total. A domain
 	// inside another (core in package) or overlapping one (psys) is not.

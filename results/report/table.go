@@ -28,13 +28,22 @@ func WriteTable(w io.Writer, rec *results.Record) error {
 			doms = append(doms, s)
 		}
 		label := m.Method
-		if m.Estimated {
+		switch {
+		case m.Estimated:
 			label = "ESTIMATED (model)"
+		case m.Method == results.MethodSynthetic:
+			label = "SYNTHETIC (fake meter: made-up figures, not a measurement)"
 		}
 		fmt.Fprintf(w, "meter %s: %s; %s\n", m.Name, label, strings.Join(doms, ", "))
 	}
 	if est {
-		fmt.Fprintln(w, "ESTIMATE: no hardware meter was read; energy is modelled from CPU utilisation and TDP, not measured.")
+		fmt.Fprintln(w, "ESTIMATE: energy is modelled from CPU utilisation and TDP, not measured.")
+	}
+	if metrics.Synthetic(rec) {
+		fmt.Fprintln(w, "FAKE METER: the energy figures are synthetic, for tests and demos; they describe no hardware.")
+	}
+	if len(rec.Config.Overrides) > 0 {
+		fmt.Fprintf(w, "suite rules overridden: %s\n", strings.Join(rec.Config.Overrides, ", "))
 	}
 	if rec.Idle != nil {
 		fmt.Fprintf(w, "idle baseline: %s over %.1f s%s\n", metrics.IdlePower(rec), rec.Idle.DurationS, estWord(est))
@@ -45,11 +54,19 @@ func WriteTable(w io.Writer, rec *results.Record) error {
 		e = " (est.)"
 	}
 	t := tablewriter.NewTable(w, tablewriter.WithHeaderAutoFormat(tw.Off), tablewriter.WithRowAlignment(tw.AlignRight))
-	t.Header("workload", "reps", "s/rep", "GFLOP/s", "power W"+e, "J/call"+e, "GFLOPS/W"+e, "net GFLOPS/W"+e, "BLAS")
+	t.Header("workload", "reps", "s/rep", "GFLOP/s", "power W"+e, "J/call"+e+" ±95% CI", "GFLOPS/W"+e+" ±95% CI", "net GFLOPS/W"+e, "valid", "BLAS")
 	var warnings []string
 	for i, s := range metrics.Summarize(rec) {
 		wl := rec.Workloads[i]
 		m := s.Median
+		for _, r := range s.Validity.Failed() {
+			warnings = append(warnings, wl.Name+": INVALID: "+r)
+		}
+		for _, r := range wl.Reps {
+			if msg := checkRep(rec, wl.Name, r); msg != "" {
+				warnings = append(warnings, msg)
+			}
+		}
 		blas := wl.Info["provider"]
 		if k := wl.Info["corename"]; k != "" {
 			blas += " " + k
@@ -63,8 +80,19 @@ func WriteTable(w io.Writer, rec *results.Record) error {
 		if wl.Error != "" {
 			warnings = append(warnings, wl.Name+": FAILED: "+wl.Error)
 		}
+		valid := "yes"
+		if !s.Validity.Valid {
+			valid = "NO"
+		}
+		if wl.Error != "" {
+			// A failed workload's figures describe a wrong or partial
+			// answer: they are not shown as results.
+			t.Append(s.Name, fmt.Sprint(len(s.Reps)), "FAILED", "-", "-", "-", "-", "-", "NO", blas)
+			continue
+		}
 		t.Append(s.Name, fmt.Sprint(len(s.Reps)), num(m.Duration.Seconds(), 2), num(m.FLOPS/1e9, 1),
-			num(m.Power.Watts(), 1), num(m.JPerItem, 3), num(m.FLOPsPerJ/1e9, 3), num(m.NetFLOPsPerJ/1e9, 3), blas)
+			num(m.Power.Watts(), 1), pm(s.Stats[metrics.FigJPerItem], 1, 3), pm(s.Stats[metrics.FigFLOPsPerJ], 1e-9, 3),
+			num(m.NetFLOPsPerJ/1e9, 3), valid, blas)
 	}
 	if err := t.Render(); err != nil {
 		return err
@@ -79,6 +107,33 @@ func WriteTable(w io.Writer, rec *results.Record) error {
 		fmt.Fprintln(w, "INCOMPLETE: "+rec.IncompleteReason)
 	}
 	return nil
+}
+
+// pm formats a statistic as "median ±half-width" of its 95% CI, scaled.
+func pm(st metrics.Stats, scale float64, prec int) string {
+	if st.N == 0 || math.IsNaN(st.Median) {
+		return "-"
+	}
+	return fmt.Sprintf("%.*f ±%.*f", prec, st.Median*scale, prec, st.HalfWidth()*scale)
+}
+
+// checkRep recomputes a repetition's energy from the record's raw readings
+// and says if it disagrees with the energy the record states: a record
+// edited by hand, or a bug, shows here.
+func checkRep(rec *results.Record, workload string, r results.Rep) string {
+	if r.Edge == "" {
+		return ""
+	}
+	got, ok := metrics.EdgeEnergy(rec, r.Edge+"-start", r.Edge+"-end")
+	if !ok {
+		return fmt.Sprintf("%s repetition %d: its readings (%s) are missing from the record", workload, r.Index+1, r.Edge)
+	}
+	for dom, want := range r.EnergyJ {
+		if math.Abs(got[dom]-want) > 1e-6*math.Max(1, math.Abs(want)) {
+			return fmt.Sprintf("%s repetition %d: %s energy %.6f J disagrees with its raw readings (%.6f J)", workload, r.Index+1, dom, want, got[dom])
+		}
+	}
+	return ""
 }
 
 func estWord(est bool) string {

@@ -56,6 +56,7 @@ var (
 	_ workloads.Checker   = (*workload)(nil)
 	_ workloads.Describer = (*workload)(nil)
 	_ workloads.Closer    = (*workload)(nil)
+	_ workloads.Validator = (*workload)(nil)
 )
 
 // New makes the workload called name, gemm-fp64-N or gemm-fp32-N with
@@ -141,6 +142,16 @@ func (w *workload) Spec() workloads.Spec { return w.spec }
 
 // seed fixes the matrix contents: part of what Version promises.
 const seed = 0x6a6f756c65 // "joule"
+
+// Validate loads the BLAS the options ask for, without allocating the
+// matrices, so that a bad --blas is refused before anything is measured.
+// The library stays loaded for Prepare (one CBLAS per process).
+func (w *workload) Validate(ctx context.Context) error {
+	if _, err := w.load(w.opts); err != nil {
+		return fmt.Errorf("gemm: %w", err)
+	}
+	return nil
+}
 
 // Prepare loads the BLAS and allocates and fills A, B and C.
 func (w *workload) Prepare(ctx context.Context) error {

@@ -304,6 +304,12 @@ func (p *cblasProvider) info() map[string]string {
 		if p.decision.Ignored != "" {
 			m["coretype_note"] = fmt.Sprintf("%s=%s from the environment was hidden from the library (--blas-coretype library)", coreTypeEnv, p.decision.Ignored)
 		}
+		// OpenBLAS ignores a kernel name it does not know, or cannot run
+		// here, and quietly picks its own: say so, so that the record does
+		// not claim a kernel that never ran.
+		if want, got := p.decision.Value, m["corename"]; want != "" && got != "" && !strings.EqualFold(want, got) {
+			m["warning"] = fmt.Sprintf("asked OpenBLAS for kernel %s (%s) but it ran %s: this OpenBLAS does not know that name or cannot run it here", want, p.decision.Source, got)
+		}
 	}
 	return m
 }
