@@ -30,6 +30,10 @@ type Record struct {
 	Host             Host      `json:"host"`
 	Config           Config    `json:"config"`
 	Meters           []Meter   `json:"meters"`
+	// Carbon says how energy becomes carbon for this run: the grid
+	// intensity (a region's annual average or a time series), PUE and
+	// embodied carbon. Absent in records that never asked for it.
+	Carbon *Carbon `json:"carbon,omitempty"`
 	// Idle is the idle baseline measured before the workloads, if any.
 	Idle      *Phase     `json:"idle,omitempty"`
 	Workloads []Workload `json:"workloads"`
@@ -183,4 +187,56 @@ type Reading struct {
 	Meter    string  `json:"meter"`
 	Edge     string  `json:"edge,omitempty"`
 	EnergyUJ []int64 `json:"energy_uj"`
+}
+
+// Carbon methods: how the grid intensity was applied.
+const (
+	CarbonAnnual = "annual-average" // one figure for the region, from the embedded table
+	CarbonSeries = "time-series"    // each part of the energy weighted by the intensity at its time
+)
+
+// Carbon is the carbon accounting of a run, kept in the record so that any
+// later tool computes the same grams from the same joules.
+type Carbon struct {
+	Method string `json:"method"`
+	// Region is the table row used (annual-average), or what the series
+	// describes, if known.
+	Region string `json:"region,omitempty"`
+	// GramsPerKWh is the annual average used; for a time series, the mean
+	// of the points that cover the run (the figures weight each part of
+	// the energy by its own point).
+	GramsPerKWh  float64 `json:"g_per_kwh"`
+	Year         int     `json:"year,omitempty"`
+	Source       string  `json:"source"`
+	TableVersion string  `json:"table_version,omitempty"`
+	// Series holds the points of the intensity file that cover the run,
+	// and SeriesStepS how long the last one holds.
+	Series      []IntensityPoint `json:"series,omitempty"`
+	SeriesStepS float64          `json:"series_step_s,omitempty"`
+	// PUE multiplies the metered energy to include the data centre's
+	// overhead (cooling, power conversion); 1 means none.
+	PUE float64 `json:"pue"`
+	// Embodied is absent when unknown: output then says "embodied not
+	// included" rather than count it as zero.
+	Embodied *EmbodiedCarbon `json:"embodied,omitempty"`
+	// Boundary says what the energy covers (which domains) and what not.
+	Boundary string   `json:"boundary"`
+	Notes    []string `json:"notes,omitempty"`
+}
+
+// IntensityPoint is one point of a carbon intensity time series: the value
+// holds from T until the next point.
+type IntensityPoint struct {
+	T           time.Time `json:"t"`
+	GramsPerKWh float64   `json:"g_per_kwh"`
+}
+
+// EmbodiedCarbon is the device's embodied carbon and the share of it a
+// run carries: KgCO2e × (run time / lifetime) × Share.
+type EmbodiedCarbon struct {
+	Device        string  `json:"device,omitempty"`
+	KgCO2e        float64 `json:"kg_co2e"`
+	LifetimeYears float64 `json:"lifetime_years"`
+	Share         float64 `json:"share"`
+	Source        string  `json:"source"`
 }
