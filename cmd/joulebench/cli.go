@@ -48,10 +48,12 @@ type command struct {
 
 func commands() []command {
 	return []command{
-		{"run", "[--suite quick|standard|certify|FILE] [--workload GLOB] [--meter auto|rapl|estimate|fake] [flags]", "run a suite of workloads under the meters and write a record", cmdRun},
+		{"run", "[--suite quick|standard|certify|FILE] [--workload GLOB] [--meter auto|rapl|estimate|fake] [--region R] [flags]", "run a suite of workloads under the meters and write a record", cmdRun},
 		{"meters", "[--sysfs-root DIR]", "what can be measured here, by which method, and why not", cmdMeters},
 		{"estimate", "--cpu MODEL --load 0..1 [--threads N] [--tdp W]", "show the watts the estimate meter would assume", cmdEstimate},
-		{"report", "RECORD [--json]", "print the table of a record, recomputed from its raw readings", cmdReport},
+		{"report", "RECORD [--region R|--intensity-file F] [--pue P] [--json|--benchfmt] [--emissions-csv F]", "print a record's table, its figures recomputed from the record", cmdReport},
+		{"compare", "BASE OTHER | RECORD --base W --other W [--json]", "savings of one run or workload over another, with 95% confidence intervals", cmdCompare},
+		{"carbon", "--kwh X [--region R] [--pue P] | --list", "turn kWh into gCO2e with the same table and formula as a run", cmdCarbon},
 		{"version", "", "print the version", cmdVersion},
 	}
 }

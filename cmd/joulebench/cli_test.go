@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -212,4 +213,97 @@ func TestRunInterruptedInIdle(t *testing.T) {
 		t.Fatalf("no record written: %v", recs)
 	}
 	validateRecord(t, recs[0])
+}
+
+func TestCarbonCommand(t *testing.T) {
+	out, _, err := runCLI(t, "carbon", "--kwh", "2", "--region", "FR", "--pue", "1.5")
+	if err != nil || !strings.Contains(out, "2 kWh × PUE 1.5 ×") || !strings.Contains(out, "source:") || !strings.Contains(out, "embodied not included") {
+		t.Errorf("carbon: %v\n%s", err, out)
+	}
+	out, _, err = runCLI(t, "carbon", "--kwh", "1")
+	if err != nil || !strings.Contains(out, "world average") {
+		t.Errorf("the default must say it is the world average: %v\n%s", err, out)
+	}
+	out, _, err = runCLI(t, "carbon", "--list")
+	if err != nil || !strings.Contains(out, "aws:eu-west-1") || !strings.Contains(out, "US-EGRID-CAMX") {
+		t.Errorf("--list: %v", err)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"carbon", "--kwh", "1", "--region", "germny"}, "closest: DE"},
+		{[]string{"carbon", "--kwh", "1", "--pue", "0.5"}, "--pue"},
+		{[]string{"carbon"}, "--kwh"},
+	} {
+		if _, _, err := runCLI(t, c.args...); err == nil || exitCode(err) != 2 || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: want exit 2 with %q, got %v", c.args, c.want, err)
+		}
+	}
+}
+
+// A run with carbon options, then everything that reads its record:
+// report with another region, benchfmt, CodeCarbon's CSV, compare.
+func TestCarbonEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	csvPath := filepath.Join(dir, "emissions.csv")
+	fast := []string{"--meter", "fake", "--idle", "200ms", "--warmup", "0", "--min-time", "200ms", "--reps", "3", "--interval", "20ms", "--out", dir}
+	_, stderr, err := runCLI(t, append([]string{"run", "--region", "DE", "--pue", "1.2", "--embodied", "rack-server", "--emissions-csv", csvPath}, fast...)...)
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, stderr)
+	}
+	recs, _ := filepath.Glob(filepath.Join(dir, "*", "record.json"))
+	validateRecord(t, recs[0])
+	rec, _ := results.ReadFile(recs[0])
+	if rec.Carbon == nil || rec.Carbon.Region != "DE" || rec.Carbon.PUE != 1.2 || rec.Carbon.Embodied == nil || rec.Carbon.Method != results.CarbonAnnual {
+		t.Fatalf("carbon section: %+v", rec.Carbon)
+	}
+	out, _, err := runCLI(t, "report", recs[0], "--region", "FR")
+	if err != nil || !strings.Contains(out, "FR (France)") || !strings.Contains(out, "gCO2e/call") {
+		t.Errorf("report --region FR: %v\n%s", err, out)
+	}
+	out, _, err = runCLI(t, "report", recs[0], "--benchfmt")
+	if err != nil || strings.Count(out, "BenchmarkJoulebench/gemm-fp64-1024 ") != 3 || !strings.Contains(out, "est-gCO2e/op") {
+		t.Errorf("benchfmt (a fake meter's units say est-): %v\n%s", err, out)
+	}
+	b, _ := os.ReadFile(csvPath)
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) != 3 || !strings.HasPrefix(lines[0], "timestamp,project_name,run_id,experiment_id,duration,emissions,") || !strings.Contains(lines[1], ",Germany,DE,DE,") {
+		t.Errorf("emissions.csv:\n%s", b)
+	}
+	if _, _, err := runCLI(t, "report", recs[0], "--emissions-csv", csvPath); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(csvPath); strings.Count(string(b), "\n") != 5 {
+		t.Errorf("a second write must append, CodeCarbon-style:\n%s", b)
+	}
+	out, _, err = runCLI(t, "compare", recs[0], "--base", "gemm-fp64-1024", "--other", "gemm-fp32-1024")
+	if err != nil || !strings.Contains(out, "less energy per item (95% CI") {
+		t.Errorf("compare: %v\n%s", err, out)
+	}
+	// A series around now, 5-minute steps alternating 100 and 300 g/kWh.
+	var series strings.Builder
+	series.WriteString("timestamp,g_per_kwh\n")
+	t0 := time.Now().UTC().Truncate(5 * time.Minute).Add(-time.Hour)
+	for i := 0; i < 30; i++ {
+		fmt.Fprintf(&series, "%s,%d\n", t0.Add(time.Duration(i)*5*time.Minute).Format(time.RFC3339), 100+200*(i%2))
+	}
+	sf := filepath.Join(dir, "grid.csv")
+	os.WriteFile(sf, []byte(series.String()), 0o644)
+	sdir := filepath.Join(dir, "series")
+	if _, stderr, err := runCLI(t, append([]string{"run", "--intensity-file", sf, "--workload", "gemm-fp32-*"}, append(fast, "--out", sdir)...)...); err != nil {
+		t.Fatalf("run --intensity-file: %v\n%s", err, stderr)
+	}
+	srecs, _ := filepath.Glob(filepath.Join(sdir, "*", "record.json"))
+	validateRecord(t, srecs[0])
+	srec, _ := results.ReadFile(srecs[0])
+	if c := srec.Carbon; c == nil || c.Method != results.CarbonSeries || len(c.Series) == 0 || !strings.Contains(c.Source, "grid.csv") {
+		t.Fatalf("series carbon section: %+v", c)
+	}
+	bad := filepath.Join(dir, "bad.csv")
+	os.WriteFile(bad, []byte("timestamp,g_per_kwh\n2026-01-01T00:00:00Z,100\n2026-01-01T01:00:00Z,-5\n"), 0o644)
+	_, _, err = runCLI(t, append([]string{"run", "--intensity-file", bad}, fast...)...)
+	if err == nil || exitCode(err) != 2 || !strings.Contains(err.Error(), "bad.csv: line 3") {
+		t.Errorf("a bad intensity file must be refused before measuring, naming the line: %v", err)
+	}
 }

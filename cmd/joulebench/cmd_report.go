@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -12,6 +13,10 @@ import (
 func cmdReport(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("report", stderr)
 	asJSON := fs.Bool("json", false, "print the record as JSON")
+	benchfmt := fs.Bool("benchfmt", false, "print Go benchmark lines (J/op, flops/J, gCO2e/op) for benchstat")
+	emissions := fs.String("emissions-csv", "", "append the record to FILE in CodeCarbon's emissions.csv columns")
+	var cf carbonFlags
+	cf.register(fs)
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -23,13 +28,28 @@ func cmdReport(_ context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return usageError{fmt.Errorf("%w (give a record.json, or the run directory that holds one, e.g. results/RUN-ID)", err)}
 	}
-	if *asJSON {
-		b, err := results.Marshal(rec)
+	// Carbon flags recompute the carbon figures from the same joules (what
+	// if this ran in another region?); the record file is not changed.
+	if cf.set() || rec.Carbon == nil {
+		o, err := cf.options()
 		if err != nil {
 			return err
 		}
-		_, err = stdout.Write(b)
+		if err := account(rec, o); err != nil {
+			return usageError{err}
+		}
+	}
+	var tbl bytes.Buffer
+	if err := report.WriteTable(&tbl, rec); err != nil {
 		return err
 	}
-	return report.WriteTable(stdout, rec)
+	if err := output(stdout, rec, *asJSON, *benchfmt, tbl.Bytes()); err != nil {
+		return err
+	}
+	if *emissions != "" {
+		if err := report.AppendCodeCarbonCSV(*emissions, rec); err != nil {
+			return usageError{err}
+		}
+	}
+	return nil
 }

@@ -26,7 +26,9 @@ type runFlags struct {
 	interval, idle, warmup, minTime                                  time.Duration
 	reps, threads                                                    int
 	tdp                                                              float64
-	json                                                             bool
+	json, benchfmt                                                   bool
+	emissionsCSV                                                     string
+	carbon                                                           carbonFlags
 }
 
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -48,12 +50,19 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.DurationVar(&f.idle, "idle", -1, "idle baseline length (default: the suite's; 0 skips it)")
 	fs.DurationVar(&f.warmup, "warmup", -1, "warm-up per workload (default: the suite's)")
 	fs.DurationVar(&f.minTime, "min-time", 0, "shortest repetition (default: the suite's)")
+	fs.BoolVar(&f.benchfmt, "benchfmt", false, "print Go benchmark lines (J/op, flops/J, gCO2e/op) for benchstat instead of the table")
+	fs.StringVar(&f.emissionsCSV, "emissions-csv", "", "also append the run to FILE in CodeCarbon's emissions.csv columns")
+	f.carbon.register(fs)
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) > 0 {
 		return usagef("run takes no arguments, got %q", pos)
+	}
+	copts, err := f.carbon.options()
+	if err != nil {
+		return err
 	}
 
 	switch {
@@ -163,6 +172,11 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		os.Remove(dir)
 		return usageError{runErr}
 	}
+	// Carbon is accounted from the measured joules; a problem with it (an
+	// intensity file that does not cover the run) loses no measurement.
+	if err := account(rec, copts); err != nil {
+		runErr = errors.Join(runErr, err)
+	}
 	// Whatever happened, what was measured is written.
 	if err := results.WriteFile(path, rec); err != nil {
 		return errors.Join(runErr, err)
@@ -174,20 +188,37 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := results.WriteFileAtomic(filepath.Join(dir, "report.txt"), tbl.Bytes(), 0o644); err != nil {
 		return errors.Join(runErr, err)
 	}
-	if f.json {
-		b, err := results.Marshal(rec)
-		if err != nil {
-			return err
-		}
-		stdout.Write(b)
-	} else {
-		stdout.Write(tbl.Bytes())
+	if err := output(stdout, rec, f.json, f.benchfmt, tbl.Bytes()); err != nil {
+		return errors.Join(runErr, err)
 	}
 	fmt.Fprintf(stderr, "record: %s\n", path)
+	if f.emissionsCSV != "" {
+		if err := report.AppendCodeCarbonCSV(f.emissionsCSV, rec); err != nil {
+			return errors.Join(runErr, err)
+		}
+		fmt.Fprintf(stderr, "emissions: %s\n", f.emissionsCSV)
+	}
 	if runErr != nil && !rec.Complete {
 		return fmt.Errorf("run incomplete (record kept at %s): %w", path, runErr)
 	}
 	return runErr
+}
+
+// output prints the record as JSON, benchmark lines or the table.
+func output(w io.Writer, rec *results.Record, asJSON, benchfmt bool, table []byte) error {
+	switch {
+	case asJSON:
+		b, err := results.Marshal(rec)
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(b)
+		return err
+	case benchfmt:
+		return report.WriteBenchfmt(w, rec)
+	}
+	_, err := w.Write(table)
+	return err
 }
 
 // newRunID names a run by its start time, plus random bits so that two runs

@@ -10,6 +10,7 @@ import (
 	"github.com/olekukonko/tablewriter/tw"
 
 	"github.com/joulebench/joulebench/metrics"
+	"github.com/joulebench/joulebench/metrics/carbon"
 	"github.com/joulebench/joulebench/results"
 )
 
@@ -49,13 +50,33 @@ func WriteTable(w io.Writer, rec *results.Record) error {
 		fmt.Fprintf(w, "idle baseline: %s over %.1f s%s\n", metrics.IdlePower(rec), rec.Idle.DurationS, estWord(est))
 	}
 
+	csum, hasCarbon, cerr := carbon.Summarize(rec)
+	if c := rec.Carbon; c != nil {
+		how := "annual average"
+		if c.Method == results.CarbonSeries {
+			how = "time-weighted over the run, mean"
+		}
+		emb := carbon.EmbodiedNotIncluded
+		if c.Embodied != nil {
+			emb = fmt.Sprintf("embodied %g kgCO2e over %g years × share %g (%s)", c.Embodied.KgCO2e, c.Embodied.LifetimeYears, c.Embodied.Share, c.Embodied.Source)
+		}
+		fmt.Fprintf(w, "carbon: %.4g gCO2e/kWh (%s) from %s; PUE %g; %s\n", c.GramsPerKWh, how, c.Source, c.PUE, emb)
+		fmt.Fprintf(w, "  gCO2e/call is the SCI (ISO/IEC 21031) per GEMM call: (E·PUE·I + M) / calls, E gross over %s\n", c.Boundary)
+	}
 	e := ""
 	if est {
 		e = " (est.)"
 	}
 	t := tablewriter.NewTable(w, tablewriter.WithHeaderAutoFormat(tw.Off), tablewriter.WithRowAlignment(tw.AlignRight))
-	t.Header("workload", "reps", "s/rep", "GFLOP/s", "power W"+e, "J/call"+e+" ±95% CI", "GFLOPS/W"+e+" ±95% CI", "net GFLOPS/W"+e, "valid", "BLAS")
+	head := []any{"workload", "reps", "s/rep", "GFLOP/s", "power W" + e, "J/call" + e + " ±95% CI", "GFLOPS/W" + e + " ±95% CI", "net GFLOPS/W" + e}
+	if hasCarbon && cerr == nil {
+		head = append(head, "gCO2e/call"+e+" ±95% CI")
+	}
+	t.Header(append(head, "valid", "BLAS")...)
 	var warnings []string
+	if cerr != nil {
+		warnings = append(warnings, "no carbon figures: "+cerr.Error())
+	}
 	for i, s := range metrics.Summarize(rec) {
 		wl := rec.Workloads[i]
 		m := s.Median
@@ -87,12 +108,20 @@ func WriteTable(w io.Writer, rec *results.Record) error {
 		if wl.Error != "" {
 			// A failed workload's figures describe a wrong or partial
 			// answer: they are not shown as results.
-			t.Append(s.Name, fmt.Sprint(len(s.Reps)), "FAILED", "-", "-", "-", "-", "-", "NO", blas)
+			row := []any{s.Name, fmt.Sprint(len(s.Reps)), "FAILED", "-", "-", "-", "-", "-"}
+			if hasCarbon && cerr == nil {
+				row = append(row, "-")
+			}
+			t.Append(append(row, "NO", blas)...)
 			continue
 		}
-		t.Append(s.Name, fmt.Sprint(len(s.Reps)), num(m.Duration.Seconds(), 2), num(m.FLOPS/1e9, 1),
+		row := []any{s.Name, fmt.Sprint(len(s.Reps)), num(m.Duration.Seconds(), 2), num(m.FLOPS/1e9, 1),
 			num(m.Power.Watts(), 1), pm(s.Stats[metrics.FigJPerItem], 1, 3), pm(s.Stats[metrics.FigFLOPsPerJ], 1e-9, 3),
-			num(m.NetFLOPsPerJ/1e9, 3), valid, blas)
+			num(m.NetFLOPsPerJ/1e9, 3)}
+		if hasCarbon && cerr == nil {
+			row = append(row, pmg(csum[i].Stats[carbon.FigGramsPerItem]))
+		}
+		t.Append(append(row, valid, blas)...)
 	}
 	if err := t.Render(); err != nil {
 		return err
@@ -107,6 +136,15 @@ func WriteTable(w io.Writer, rec *results.Record) error {
 		fmt.Fprintln(w, "INCOMPLETE: "+rec.IncompleteReason)
 	}
 	return nil
+}
+
+// pmg formats a small carbon figure as "median ±half-width" in three
+// significant digits.
+func pmg(st metrics.Stats) string {
+	if st.N == 0 || math.IsNaN(st.Median) {
+		return "-"
+	}
+	return fmt.Sprintf("%.3g ±%.2g", st.Median, st.HalfWidth())
 }
 
 // pm formats a statistic as "median ±half-width" of its 95% CI, scaled.

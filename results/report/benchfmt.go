@@ -1,0 +1,70 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"strings"
+
+	"github.com/joulebench/joulebench/metrics"
+	"github.com/joulebench/joulebench/metrics/carbon"
+	"github.com/joulebench/joulebench/results"
+)
+
+// WriteBenchfmt prints the record in the Go benchmark format, one line per
+// repetition, so that benchstat compares two runs or two machines:
+//
+//	BenchmarkJoulebench/gemm-fp64-1024 36 55555555 ns/op 0.14 J/op 1.5e10 flops/J 1.8e-05 gCO2e/op
+//
+// An op is one work item (a GEMM call). Energy is gross. When the record's
+// energy is modelled, the units say so (est-J/op, flops/est-J,
+// est-gCO2e/op): benchstat then never sets an estimate beside a measurement
+// as if they were the same quantity.
+func WriteBenchfmt(w io.Writer, rec *results.Record) error {
+	fmt.Fprintf(w, "goos: %s\ngoarch: %s\n", osName(rec.Host.OS), rec.Host.Arch)
+	if rec.Host.CPUModel != "" {
+		fmt.Fprintf(w, "cpu: %s\n", rec.Host.CPUModel)
+	}
+	fmt.Fprintf(w, "joulebench-run: %s\njoulebench-suite: %s v%s\n", rec.RunID, rec.Config.Suite, rec.Config.SuiteVersion)
+	var meters []string
+	for _, m := range rec.Meters {
+		meters = append(meters, m.Name+"="+m.Method)
+	}
+	fmt.Fprintf(w, "joulebench-meters: %s\n", strings.Join(meters, ","))
+	if rec.Carbon != nil {
+		fmt.Fprintf(w, "joulebench-carbon: %s %s %.4g g/kWh pue %.3g\n", rec.Carbon.Method, rec.Carbon.Region, rec.Carbon.GramsPerKWh, rec.Carbon.PUE)
+	}
+	jUnit, fUnit, gUnit := "J/op", "flops/J", "gCO2e/op"
+	if metrics.Estimated(rec) || metrics.Synthetic(rec) {
+		jUnit, fUnit, gUnit = "est-J/op", "flops/est-J", "est-gCO2e/op"
+	}
+	csum, hasCarbon, err := carbon.Summarize(rec)
+	if err != nil {
+		return err
+	}
+	for i, s := range metrics.Summarize(rec) {
+		wl := rec.Workloads[i]
+		if wl.Error != "" {
+			continue // a failed workload's figures are not results
+		}
+		for j, r := range s.Reps {
+			rep := wl.Reps[j]
+			items := max(rep.Work.Items, 1)
+			line := fmt.Sprintf("BenchmarkJoulebench/%s %d %.0f ns/op %.6g %s", wl.Name, items, float64(r.Duration.Nanoseconds())/float64(items), r.JPerItem, jUnit)
+			if !math.IsNaN(r.FLOPsPerJ) && rep.Work.FLOPs > 0 {
+				line += fmt.Sprintf(" %.6g %s", r.FLOPsPerJ, fUnit)
+			}
+			if hasCarbon && !math.IsNaN(csum[i].Reps[j].PerItem) {
+				line += fmt.Sprintf(" %.6g %s", csum[i].Reps[j].PerItem, gUnit)
+			}
+			fmt.Fprintln(w, line)
+		}
+	}
+	return nil
+}
+
+// osName reduces "linux (Debian GNU/Linux 12)" to "linux" for goos.
+func osName(s string) string {
+	name, _, _ := strings.Cut(s, " ")
+	return name
+}
