@@ -62,6 +62,9 @@ func WriteTable(w io.Writer, rec *results.Record) error {
 		}
 		fmt.Fprintf(w, "carbon: %.4g gCO2e/kWh (%s) from %s; PUE %g; %s\n", c.GramsPerKWh, how, c.Source, c.PUE, emb)
 		fmt.Fprintf(w, "  gCO2e/call is the SCI (ISO/IEC 21031) per GEMM call: (E·PUE·I + M) / calls, E gross over %s\n", c.Boundary)
+		for _, n := range c.Notes {
+			fmt.Fprintf(w, "  note: %s\n", n)
+		}
 	}
 	e := ""
 	if est {
