@@ -145,4 +145,3 @@ func AppendCodeCarbonCSV(path string, rec *results.Record) error {
 	}
 	return results.WriteFileAtomic(path, buf.Bytes(), 0o644)
 }
-
