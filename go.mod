@@ -3,11 +3,13 @@ module github.com/joulebench/joulebench
 go 1.26.0
 
 require (
+	github.com/in-toto/attestation v1.2.0
 	github.com/olekukonko/tablewriter v1.1.5
 	github.com/prometheus/procfs v0.20.1
 	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3
-	golang.org/x/term v0.38.0
-	golang.org/x/tools v0.40.0
+	github.com/secure-systems-lab/go-securesystemslib v0.11.1
+	golang.org/x/term v0.45.0
+	golang.org/x/tools v0.48.0
 	gonum.org/v1/gonum v0.17.0
 )
 
@@ -22,7 +24,9 @@ require (
 	github.com/olekukonko/cat v0.0.0-20250911104152-50322a0618f6 // indirect
 	github.com/olekukonko/errors v1.2.0 // indirect
 	github.com/olekukonko/ll v0.1.6 // indirect
-	golang.org/x/sync v0.19.0 // indirect
-	golang.org/x/sys v0.41.0 // indirect
-	golang.org/x/text v0.23.0 // indirect
+	golang.org/x/crypto v0.55.0 // indirect
+	golang.org/x/sync v0.22.0 // indirect
+	golang.org/x/sys v0.47.0 // indirect
+	golang.org/x/text v0.41.0 // indirect
+	google.golang.org/protobuf v1.36.11 // indirect
 )
