@@ -44,7 +44,7 @@ test: deps
 
 ## bench: GEMM throughput, C reference vs joulebench, and the sampler's cost
 bench: build
-	$(GO) test -run '^$$' -bench . -benchtime 3x -count 5 ./harness/ | tee bench-harness.txt
+	$(GO) test -run '^$$' -bench 'SamplerPaired|EstimateRead' -benchtime 40x -count 6 ./harness/ | tee bench-harness.txt
 	bash workloads/gemm/cref/compare.sh
 
 lint: deps
