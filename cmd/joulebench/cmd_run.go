@@ -32,6 +32,19 @@ type runFlags struct {
 }
 
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	_, _, err := measure(ctx, args, stdout, stderr)
+	return err
+}
+
+// measure is joulebench run: it returns the record and where it was
+// written (empty when nothing was measured), so that reproduce can rerun a
+// certified run exactly as run would.
+func measure(ctx context.Context, args []string, stdout, stderr io.Writer) (path string, rec *results.Record, err error) {
+	defer func() {
+		if path == "" {
+			rec = nil
+		}
+	}()
 	fs := newFlags("run", stderr)
 	var f runFlags
 	fs.StringVar(&f.suite, "suite", "quick", "suite to run: quick, standard, certify, or a suite FILE")
@@ -55,40 +68,40 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	f.carbon.register(fs)
 	pos, err := parse(fs, args)
 	if err != nil {
-		return err
+		return "", nil, err
 	}
 	if len(pos) > 0 {
-		return usagef("run takes no arguments, got %q", pos)
+		return "", nil, usagef("run takes no arguments, got %q", pos)
 	}
 	copts, err := f.carbon.options()
 	if err != nil {
-		return err
+		return "", nil, err
 	}
 
 	switch {
 	case f.interval < time.Millisecond:
-		return usagef("--interval %v: must be at least 1ms (meters update every millisecond at best, and each repetition needs readings between its edges)", f.interval)
+		return "", nil, usagef("--interval %v: must be at least 1ms (meters update every millisecond at best, and each repetition needs readings between its edges)", f.interval)
 	case f.interval > time.Second:
-		return usagef("--interval %v: must be at most 1s, so that a RAPL counter cannot wrap twice between readings", f.interval)
+		return "", nil, usagef("--interval %v: must be at most 1s, so that a RAPL counter cannot wrap twice between readings", f.interval)
 	case f.threads < 0:
-		return usagef("--threads %d: must be 0 (all logical CPUs) or more", f.threads)
+		return "", nil, usagef("--threads %d: must be 0 (all logical CPUs) or more", f.threads)
 	case f.tdp < 0:
-		return usagef("--tdp %g: must be a positive number of watts, or 0 for the table", f.tdp)
+		return "", nil, usagef("--tdp %g: must be a positive number of watts, or 0 for the table", f.tdp)
 	case f.reps < 0:
-		return usagef("--reps %d: must be 1 or more (0 keeps the suite's)", f.reps)
+		return "", nil, usagef("--reps %d: must be 1 or more (0 keeps the suite's)", f.reps)
 	case f.minTime < 0:
-		return usagef("--min-time %v: must be positive (0 keeps the suite's)", f.minTime)
+		return "", nil, usagef("--min-time %v: must be positive (0 keeps the suite's)", f.minTime)
 	case f.idle < -1 || f.warmup < -1:
-		return usagef("--idle and --warmup must not be negative")
+		return "", nil, usagef("--idle and --warmup must not be negative")
 	}
 
 	suite, err := workloads.LoadSuite(f.suite)
 	if err != nil {
-		return usageError{err}
+		return "", nil, usageError{err}
 	}
 	names, err := suite.Select(f.workload)
 	if err != nil {
-		return usageError{err}
+		return "", nil, usageError{err}
 	}
 	cfg := harness.Config{
 		Interval: f.interval, Idle: suite.Idle(), Warmup: suite.Warmup(), MinTime: suite.MinTime(), Reps: suite.Reps,
@@ -112,12 +125,12 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	for _, n := range names {
 		w, err := workloads.New(n, opts)
 		if err != nil {
-			return usageError{err}
+			return "", nil, usageError{err}
 		}
 		// A bad --blas or kernel is refused now, not after the idle baseline.
 		if v, ok := w.(workloads.Validator); ok {
 			if err := v.Validate(ctx); err != nil {
-				return usageError{err}
+				return "", nil, usageError{err}
 			}
 		}
 		ws = append(ws, w)
@@ -128,9 +141,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		// Asking for a meter that does not exist, or that this machine
 		// lacks, is bad input; a meter that is there but broken is a failure.
 		if errors.Is(err, meter.ErrUnknown) || errors.Is(err, errors.ErrUnsupported) {
-			return usageError{err}
+			return "", nil, usageError{err}
 		}
-		return err
+		return "", nil, err
 	}
 	defer sel.Close()
 	for _, n := range sel.Notes {
@@ -138,7 +151,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 
 	ver, commit := buildVersion()
-	rec := &results.Record{
+	rec = &results.Record{
 		SchemaVersion: results.SchemaVersion,
 		RunID:         newRunID(time.Now()),
 		StartedAt:     time.Now(),
@@ -157,9 +170,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	// --out is found now rather than after the measurements are lost.
 	dir := filepath.Join(f.out, rec.RunID)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return usagef("--out %s: cannot create the run directory: %w", f.out, err)
+		return "", nil, usagef("--out %s: cannot create the run directory: %w", f.out, err)
 	}
-	path := filepath.Join(dir, results.RecordFile)
+	recPath := filepath.Join(dir, results.RecordFile)
 	if isTerminal(stderr) {
 		cfg.Progress = progressPrinter(stderr)
 	}
@@ -170,7 +183,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if len(rec.Meters) == 0 {
 		// The harness refused to start (meters that overlap): nothing measured.
 		os.Remove(dir)
-		return usageError{runErr}
+		return "", nil, usageError{runErr}
 	}
 	// Carbon is accounted from the measured joules; a problem with it (an
 	// intensity file that does not cover the run) loses no measurement.
@@ -178,30 +191,30 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		runErr = errors.Join(runErr, err)
 	}
 	// Whatever happened, what was measured is written.
-	if err := results.WriteFile(path, rec); err != nil {
-		return errors.Join(runErr, err)
+	if err := results.WriteFile(recPath, rec); err != nil {
+		return "", nil, errors.Join(runErr, err)
 	}
 	var tbl bytes.Buffer
 	if err := report.WriteTable(&tbl, rec); err != nil {
-		return errors.Join(runErr, err)
+		return recPath, rec, errors.Join(runErr, err)
 	}
 	if err := results.WriteFileAtomic(filepath.Join(dir, "report.txt"), tbl.Bytes(), 0o644); err != nil {
-		return errors.Join(runErr, err)
+		return recPath, rec, errors.Join(runErr, err)
 	}
 	if err := output(stdout, rec, f.json, f.benchfmt, tbl.Bytes()); err != nil {
-		return errors.Join(runErr, err)
+		return recPath, rec, errors.Join(runErr, err)
 	}
-	fmt.Fprintf(stderr, "record: %s\n", path)
+	fmt.Fprintf(stderr, "record: %s\n", recPath)
 	if f.emissionsCSV != "" {
 		if err := report.AppendCodeCarbonCSV(f.emissionsCSV, rec); err != nil {
-			return errors.Join(runErr, err)
+			return recPath, rec, errors.Join(runErr, err)
 		}
 		fmt.Fprintf(stderr, "emissions: %s\n", f.emissionsCSV)
 	}
 	if runErr != nil && !rec.Complete {
-		return fmt.Errorf("run incomplete (record kept at %s): %w", path, runErr)
+		return recPath, rec, fmt.Errorf("run incomplete (record kept at %s): %w", recPath, runErr)
 	}
-	return runErr
+	return recPath, rec, runErr
 }
 
 // output prints the record as JSON, benchmark lines or the table.
