@@ -1,0 +1,521 @@
+package certify
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/joulebench/joulebench/metrics"
+	"github.com/joulebench/joulebench/metrics/carbon"
+	"github.com/joulebench/joulebench/results"
+)
+
+// EvalOptions are the caller's choices for an evaluation.
+type EvalOptions struct {
+	// Profile, if set, names the spec profile to judge by instead of the
+	// one named after the record's suite (or "certify").
+	Profile string
+	// AllowEstimated is recorded on the certificate: the issuer accepts a
+	// level 0 record. Refusal takes it too; it changes no rule.
+	AllowEstimated bool
+	// Now is the certificate's issue time, and the only clock Evaluate
+	// reads: with the same record, spec and Now it returns the same
+	// certificate. It is required.
+	Now time.Time
+}
+
+// Domain kinds as the record names them (harness/meter's Kind values;
+// certify does not import harness).
+const (
+	evalKindPackage = "package"
+	evalKindDRAM    = "dram"
+	evalKindGPU     = "gpu"
+	evalKindNode    = "node"
+)
+
+// evalLevelSynthetic is the name level 0 takes when the fake meter made
+// the numbers, so that the certificate says "level 0 (synthetic: fake
+// meter)" rather than suggest a model estimated anything.
+const evalLevelSynthetic = "synthetic: fake meter"
+
+// Evaluate judges a record against a spec: it computes every workload's
+// figures from the record's raw numbers (metrics.Summarize and
+// carbon.Summarize, with their fixed bootstrap seeds), applies every rule
+// of the profile, determines the measurement level and rates each
+// workload. The certificate comes back even when rules fail (Valid false,
+// the failures in Rules): the caller decides, through Refusal, whether to
+// sign it. An error means the inputs could not be evaluated at all.
+//
+// Which rules are hard (failing one refuses the record) and which soft
+// (a warning on the certificate):
+//
+//   - record complete (hard): an interrupted run is not the suite.
+//   - workloads (hard): a record with none certifies nothing.
+//   - idle baseline (hard, when the profile asks for one): net figures
+//     and level 2 rest on it.
+//   - sampling interval (hard): the configured interval is at most the
+//     profile's.
+//   - meter coverage (hard): the domains in the total count every device
+//     that does the work (a CPU package, or a whole node, for a CPU
+//     workload); otherwise the figures leave out the energy they claim.
+//   - suite as published (soft): rules overridden on the command line are
+//     noted; the profile's own rules are checked against what was
+//     measured anyway.
+//   - per workload, hard: completed; answer checked (a failed check);
+//     repetitions; duration (every repetition); readings (every
+//     repetition); energy (every repetition counted some); variation (the
+//     CV of energy per item).
+//   - per workload, soft: answer checked when the workload has no check;
+//     warnings the workload recorded (such as joulebench's own BLAS doing
+//     the work, so that the figure describes our code, not the hardware).
+func Evaluate(rec *results.Record, spec *Spec, specDigest string, opts EvalOptions) (*Certificate, error) {
+	switch {
+	case rec == nil:
+		return nil, errors.New("certify: no record")
+	case spec == nil:
+		return nil, errors.New("certify: no spec")
+	case opts.Now.IsZero():
+		// Reading the clock here would make two evaluations of one
+		// record differ; the caller supplies the time instead.
+		return nil, errors.New("certify: EvalOptions.Now is required")
+	}
+	profName, prof, err := spec.ProfileFor(rec, opts.Profile)
+	if err != nil {
+		return nil, err
+	}
+	certifyProf := spec.Profiles[DefaultProfile]
+	sums := metrics.Summarize(rec)
+	csums, hasCarbon, err := carbon.Summarize(rec)
+	if err != nil {
+		return nil, fmt.Errorf("certify: record %s: %w", rec.RunID, err)
+	}
+
+	c := &Certificate{
+		Version:        CertificateVersion,
+		Spec:           SpecRef{Name: spec.Name, Version: spec.Version, Digest: specDigest},
+		Profile:        profName,
+		IssuedAt:       opts.Now.UTC(),
+		Record:         RecordRef{RunID: rec.RunID, StartedAt: rec.StartedAt, Suite: rec.Config.Suite, SuiteVersion: rec.Config.SuiteVersion, Tool: rec.Tool},
+		Host:           rec.Host,
+		Meters:         evalMeters(rec),
+		Estimated:      metrics.Estimated(rec) || metrics.Synthetic(rec),
+		AllowEstimated: opts.AllowEstimated,
+		Carbon:         evalCarbon(rec.Carbon),
+	}
+
+	devices := map[string]bool{}
+	for _, w := range rec.Workloads {
+		devices[evalDevice(spec, w.Name)] = true
+	}
+	c.Rules = evalRecordRules(rec, prof, profName, devices)
+	for i, w := range rec.Workloads {
+		c.Rules = append(c.Rules, evalWorkloadRules(w, sums[i], prof, profName)...)
+	}
+	c.Valid = true
+	for _, r := range c.Rules {
+		if r.Hard && !r.Pass {
+			c.Valid = false
+		}
+	}
+	c.Level = evalLevel(rec, spec, certifyProf, devices)
+
+	for i, w := range rec.Workloads {
+		wr := WorkloadResult{
+			Name: w.Name, Version: w.Version, ContentHash: w.ContentHash, WorkUnit: w.WorkUnit,
+			Reps: len(w.Reps), Figures: map[string]Figure{},
+		}
+		for name, st := range sums[i].Stats {
+			if f, ok := evalFigure(st); ok {
+				wr.Figures[name] = f
+			}
+		}
+		if hasCarbon {
+			for _, name := range []string{carbon.FigGramsPerItem, carbon.FigGramsPerGFLOP} {
+				if f, ok := evalFigure(csums[i].Stats[name]); ok {
+					wr.Figures[name] = f
+				}
+			}
+		}
+		if cname, class, ok := spec.ClassOf(w.Name); ok {
+			wr.Class = cname
+			if f, ok := wr.Figures[class.Metric]; ok {
+				band, _ := class.Rate(f.Median)
+				wr.Rating = band
+				wr.RatingBasis = &RatingBasis{Metric: class.Metric, Better: class.Better, Unit: class.Unit, Value: f.Median}
+				for _, b := range class.Bands {
+					wr.RatingBasis.Edges = append(wr.RatingBasis.Edges, Edge{Band: b.Band, Edge: b.Edge})
+				}
+			}
+		}
+		wr.RatingShown = wr.Rating
+		if wr.Rating != "" && c.Level.Level == 0 {
+			wr.RatingShown = c.Level.String() + ": " + wr.Rating
+		}
+		c.Workloads = append(c.Workloads, wr)
+	}
+	return c, nil
+}
+
+// evalFigure turns statistics into a certificate figure; ok is false when
+// the record does not define it, since JSON has no NaN and a zero would
+// be a false figure.
+func evalFigure(s metrics.Stats) (Figure, bool) {
+	f := Figure{Median: s.Median, CILow: s.CILow, CIHigh: s.CIHigh, CV: s.CV, N: s.N}
+	if s.N == 0 {
+		return Figure{}, false
+	}
+	for _, v := range []float64{f.Median, f.CILow, f.CIHigh, f.CV} {
+		if !specFinite(v) {
+			return Figure{}, false
+		}
+	}
+	return f, true
+}
+
+// evalDevice is the device a workload runs on: its class's, else "cpu",
+// because every workload joulebench has without a class (a command under
+// `measure`) runs on the CPU; a GPU workload comes with a class saying so.
+func evalDevice(spec *Spec, workload string) string {
+	if _, class, ok := spec.ClassOf(workload); ok {
+		return class.Device
+	}
+	return "cpu"
+}
+
+func evalMeters(rec *results.Record) []MeterRef {
+	out := make([]MeterRef, 0, len(rec.Meters))
+	for _, m := range rec.Meters {
+		mr := MeterRef{Name: m.Name, Method: m.Method, Domains: []DomainRef{}}
+		for _, d := range m.Domains {
+			mr.Domains = append(mr.Domains, DomainRef{Name: d.Name, Kind: d.Kind, InTotal: d.InTotal})
+		}
+		out = append(out, mr)
+	}
+	return out
+}
+
+func evalCarbon(c *results.Carbon) *CarbonRef {
+	if c == nil {
+		return nil
+	}
+	out := &CarbonRef{Method: c.Method, Region: c.Region, GramsPerKWh: c.GramsPerKWh, Year: c.Year, Source: c.Source, PUE: c.PUE,
+		Embodied: "embodied not included"}
+	if e := c.Embodied; e != nil {
+		out.Embodied = fmt.Sprintf("included: %s, %.6g kgCO2e over %.6g years, share %.6g (%s)", e.Device, e.KgCO2e, e.LifetimeYears, e.Share, e.Source)
+	}
+	return out
+}
+
+// evalTotal is a domain that counts in the node total, with its meter.
+type evalTotal struct {
+	meter, method, name, kind string
+}
+
+func evalTotals(rec *results.Record) []evalTotal {
+	var out []evalTotal
+	for _, m := range rec.Meters {
+		for _, d := range m.Domains {
+			if d.InTotal {
+				out = append(out, evalTotal{meter: m.Name, method: m.Method, name: d.Name, kind: d.Kind})
+			}
+		}
+	}
+	return out
+}
+
+// evalCovers reports whether a domain kind counts the energy of a device:
+// a whole node counts everything in it.
+func evalCovers(device, kind string) bool {
+	switch device {
+	case "cpu":
+		return kind == evalKindPackage || kind == evalKindNode
+	case "gpu":
+		return kind == evalKindGPU || kind == evalKindNode
+	}
+	return false
+}
+
+func evalRecordRules(rec *results.Record, prof Profile, profName string, devices map[string]bool) []Rule {
+	var rules []Rule
+	add := func(name string, hard, pass bool, format string, a ...any) {
+		rules = append(rules, Rule{Name: name, Hard: hard, Pass: pass, Reason: fmt.Sprintf(format, a...)})
+	}
+	if rec.Complete {
+		add("record complete", true, true, "the run finished")
+	} else {
+		why := rec.IncompleteReason
+		if why == "" {
+			why = "no reason recorded"
+		}
+		add("record complete", true, false, "the run did not finish: %s", why)
+	}
+	add("workloads", true, len(rec.Workloads) > 0, "%d %s", len(rec.Workloads), evalPlural(len(rec.Workloads), "workload", "workloads"))
+
+	switch idle := rec.Idle; {
+	case prof.MinIdleS == 0:
+		add("idle baseline", true, true, "not required by the %s profile", profName)
+	case idle == nil:
+		add("idle baseline", true, false, "the record has none; the %s profile requires at least %s s", profName, evalSecs(prof.MinIdleS))
+	default:
+		vs, ls := evalVs(idle.DurationS, prof.MinIdleS)
+		add("idle baseline", true, idle.DurationS >= prof.MinIdleS, "%s s, minimum %s s", vs, ls)
+	}
+
+	iv := rec.Config.IntervalS
+	switch {
+	case !(iv > 0):
+		add("sampling interval", true, false, "the record does not state its sampling interval; maximum %s s", evalSecs(prof.MaxIntervalS))
+	default:
+		vs, ls := evalVs(iv, prof.MaxIntervalS)
+		add("sampling interval", true, iv <= prof.MaxIntervalS, "%s s, maximum %s s", vs, ls)
+	}
+
+	totals := evalTotals(rec)
+	var names []string
+	for _, t := range totals {
+		names = append(names, t.name+" ("+t.kind+")")
+	}
+	inTotal := "none"
+	if len(names) > 0 {
+		inTotal = strings.Join(names, ", ")
+	}
+	var missing []string
+	for _, dev := range evalSortedSet(devices) {
+		covered := false
+		for _, t := range totals {
+			covered = covered || evalCovers(dev, t.kind)
+		}
+		if !covered {
+			what := "CPU package or whole node"
+			if dev == "gpu" {
+				what = "GPU or whole node"
+			}
+			missing = append(missing, fmt.Sprintf("the %s does the work but the total counts no %s", strings.ToUpper(dev), what))
+		}
+	}
+	if len(missing) == 0 {
+		add("meter coverage", true, true, "the total (%s) counts every device that does the work", inTotal)
+	} else {
+		add("meter coverage", true, false, "%s; in the total: %s", strings.Join(missing, "; "), inTotal)
+	}
+
+	if len(rec.Config.Overrides) == 0 {
+		add("suite as published", false, true, "no suite rule was overridden")
+	} else {
+		add("suite as published", false, false, "the command line overrode the suite's %s; the spec's rules were checked against what was measured",
+			strings.Join(rec.Config.Overrides, ", "))
+	}
+	return rules
+}
+
+func evalWorkloadRules(w results.Workload, s metrics.Summary, prof Profile, profName string) []Rule {
+	var rules []Rule
+	add := func(name string, hard, pass bool, format string, a ...any) {
+		rules = append(rules, Rule{Name: name, Workload: w.Name, Hard: hard, Pass: pass, Reason: fmt.Sprintf(format, a...)})
+	}
+	if w.Error == "" {
+		add("completed", true, true, "ran without error")
+	} else {
+		add("completed", true, false, "the workload failed: %s", w.Error)
+	}
+	if chk := w.Check; chk != nil {
+		add("answer checked", true, chk.OK, "%s %.3g (limit %.3g)%s", chk.Name, chk.Value, chk.Limit, evalDetail(chk.Detail))
+	} else {
+		// A workload without a check (a command under measure) is not
+		// refused, but the certificate says its answer was not checked.
+		add("answer checked", false, false, "the workload has no check of its answer")
+	}
+	add("repetitions", true, len(w.Reps) >= prof.MinReps, "%d of the %d required", len(w.Reps), prof.MinReps)
+	if len(w.Reps) == 0 {
+		add("duration", true, false, "no repetitions; minimum %s s each", evalSecs(prof.MinRepS))
+		add("readings", true, false, "no repetitions; minimum %d readings each", prof.MinReadingsPerRep)
+		add("energy", true, false, "no repetitions")
+	} else {
+		shortest, fewest := math.Inf(1), math.MaxInt
+		for _, r := range w.Reps {
+			shortest = math.Min(shortest, r.DurationS)
+			fewest = min(fewest, r.Readings)
+		}
+		vs, ls := evalVs(shortest, prof.MinRepS)
+		add("duration", true, shortest >= prof.MinRepS, "shortest repetition %s s, minimum %s s", vs, ls)
+		add("readings", true, fewest >= prof.MinReadingsPerRep, "fewest readings in a repetition %d, minimum %d", fewest, prof.MinReadingsPerRep)
+		var none []string
+		for i, r := range s.Reps {
+			if r.Gross <= 0 {
+				none = append(none, fmt.Sprint(w.Reps[i].Index+1))
+			}
+		}
+		if len(none) == 0 {
+			add("energy", true, true, "every repetition counted energy in the total")
+		} else {
+			add("energy", true, false, "%s %s counted no energy in the total domains", evalPlural(len(none), "repetition", "repetitions"), strings.Join(none, ", "))
+		}
+	}
+	if st := s.Stats[metrics.FigJPerItem]; st.N < 2 || !specFinite(st.CV) {
+		add("variation", true, false, "fewer than 2 repetitions with a defined energy per item: the coefficient of variation is unknown (maximum %g)", prof.MaxCV)
+	} else {
+		add("variation", true, st.CV <= prof.MaxCV, "CV of energy per item %.3g, maximum %g", st.CV, prof.MaxCV)
+	}
+	if warn := w.Info["warning"]; warn != "" {
+		add("warnings", false, false, "%s", warn)
+	} else {
+		add("warnings", false, true, "the workload recorded no warning")
+	}
+	return rules
+}
+
+func evalDetail(d string) string {
+	if d == "" {
+		return ""
+	}
+	return ": " + d
+}
+
+// evalLevel determines the measurement level. Levels are cumulative: each
+// needs what the one below needs, and a record that falls short of the
+// next level's conditions is told which it missed.
+func evalLevel(rec *results.Record, spec *Spec, certifyProf Profile, devices map[string]bool) Level {
+	name := func(l int) string {
+		if n := spec.LevelName(l); n != "" {
+			return n
+		}
+		return fmt.Sprint(l)
+	}
+	for _, m := range rec.Meters {
+		if m.Method == results.MethodSynthetic {
+			return Level{Level: 0, Name: evalLevelSynthetic,
+				Reason: fmt.Sprintf("meter %s is synthetic (the fake meter): its numbers describe no hardware", m.Name)}
+		}
+	}
+	totals := evalTotals(rec)
+	for _, m := range rec.Meters {
+		if m.Method != results.MethodModel && !m.Estimated {
+			continue
+		}
+		for _, d := range m.Domains {
+			if d.InTotal {
+				return Level{Level: 0, Name: name(0),
+					Reason: fmt.Sprintf("meter %s is a model (%s), not a measurement, and %s counts in the total", m.Name, m.Method, d.Name)}
+			}
+		}
+	}
+	measured := func(t evalTotal) bool {
+		return t.method == results.MethodCounter || t.method == results.MethodSampledPower || t.method == results.MethodExternal
+	}
+	var meters []string
+	seen := map[string]bool{}
+	for _, t := range totals {
+		if measured(t) && !seen[t.meter] {
+			seen[t.meter] = true
+			meters = append(meters, t.meter+" ("+t.method+")")
+		}
+	}
+	for _, dev := range evalSortedSet(devices) {
+		covered := false
+		for _, t := range totals {
+			covered = covered || (measured(t) && evalCovers(dev, t.kind))
+		}
+		if !covered {
+			return Level{Level: 0, Name: name(0),
+				Reason: fmt.Sprintf("no measuring meter counts the %s that does the work in the total", strings.ToUpper(dev))}
+		}
+	}
+	var node, pkgs, drams []string
+	for _, t := range totals {
+		if !measured(t) {
+			continue
+		}
+		switch {
+		case t.kind == evalKindNode && t.method == results.MethodExternal:
+			node = append(node, t.name)
+		case t.kind == evalKindPackage:
+			pkgs = append(pkgs, t.name)
+		case t.kind == evalKindDRAM:
+			drams = append(drams, t.name)
+		}
+	}
+
+	// The certify profile's durations, which levels 2 and 3 require
+	// whatever profile the record is judged by.
+	var short []string
+	switch idle := rec.Idle; {
+	case idle == nil || idle.DurationS <= 0:
+		short = append(short, "no idle baseline")
+	case idle.DurationS < certifyProf.MinIdleS:
+		short = append(short, evalNeeds("an idle baseline of", idle.DurationS, certifyProf.MinIdleS))
+	}
+	shortest, reps := math.Inf(1), 0
+	for _, w := range rec.Workloads {
+		for _, r := range w.Reps {
+			shortest = math.Min(shortest, r.DurationS)
+			reps++
+		}
+	}
+	if reps == 0 {
+		short = append(short, "no repetitions")
+	} else if shortest < certifyProf.MinRepS {
+		short = append(short, evalNeeds("a shortest repetition of", shortest, certifyProf.MinRepS))
+	}
+	durations := fmt.Sprintf("an idle baseline and repetitions at least as long as the %s profile's (%s s, %s s)", DefaultProfile, evalSecs(certifyProf.MinIdleS), evalSecs(certifyProf.MinRepS))
+	by := "meter " + strings.Join(meters, ", ") + " counts"
+	if len(meters) > 1 {
+		by = "meters " + strings.Join(meters, ", ") + " count"
+	}
+
+	if len(node) > 0 {
+		if len(short) == 0 {
+			return Level{Level: 3, Name: name(3),
+				Reason: fmt.Sprintf("an external meter counts the whole node (%s) in the total, with %s", strings.Join(node, ", "), durations)}
+		}
+		return Level{Level: 1, Name: name(1),
+			Reason: fmt.Sprintf("an external meter counts the whole node (%s); not level 3: %s", strings.Join(node, ", "), strings.Join(short, "; "))}
+	}
+	var not2 []string
+	if len(drams) == 0 {
+		not2 = append(not2, "no DRAM domain in the total (some CPUs' counters have none; an external node meter would give level 3)")
+	} else if len(drams) < len(pkgs) {
+		not2 = append(not2, fmt.Sprintf("%d DRAM domains for %d CPU packages", len(drams), len(pkgs)))
+	}
+	not2 = append(not2, short...)
+	if len(not2) == 0 {
+		return Level{Level: 2, Name: name(2),
+			Reason: fmt.Sprintf("%s the CPU packages (%s) and their DRAM (%s), with %s", by, strings.Join(pkgs, ", "), strings.Join(drams, ", "), durations)}
+	}
+	return Level{Level: 1, Name: name(1),
+		Reason: fmt.Sprintf("%s every device that does the work; not level 2: %s", by, strings.Join(not2, "; "))}
+}
+
+// evalSecs formats seconds for a reason: to the millisecond, without an
+// exponent, as a person reads a duration.
+func evalSecs(v float64) string {
+	return strconv.FormatFloat(math.Round(v*1000)/1000, 'f', -1, 64)
+}
+
+// evalVs formats a value and the limit it is held to. When rounding would
+// show a value that misses its limit as equal to it, the value is shown
+// in full, so that a reason never reads "60 s, minimum 60 s" for a fail.
+func evalVs(v, limit float64) (string, string) {
+	vs, ls := evalSecs(v), evalSecs(limit)
+	if vs == ls && v != limit {
+		vs = strconv.FormatFloat(v, 'f', -1, 64)
+	}
+	return vs, ls
+}
+
+func evalNeeds(what string, v, limit float64) string {
+	vs, ls := evalVs(v, limit)
+	return fmt.Sprintf("%s %s s, where the %s profile needs %s s", what, vs, DefaultProfile, ls)
+}
+
+func evalSortedSet(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
