@@ -210,6 +210,13 @@ func envCheckExactNumbers(data []byte) error {
 		if i, err := strconv.ParseInt(string(n), 10, 64); err == nil && i >= -(1<<53) && i <= 1<<53 {
 			continue
 		}
+		// A large float64 (2.58e16 FLOPs) is written by encoding/json in
+		// integer form; it survives protobuf's float64 exactly when its
+		// float64 value prints back as the same digits. An int64 that a
+		// float64 cannot hold (2^53+1) does not.
+		if f, err := strconv.ParseFloat(string(n), 64); err == nil && strconv.FormatFloat(f, 'f', -1, 64) == string(n) {
+			continue
+		}
 		return fmt.Errorf("number %s does not fit in a float64 exactly (in-toto predicates are protobuf Structs, whose numbers are float64); store it as a string", n)
 	}
 }

@@ -54,6 +54,10 @@ func commands() []command {
 		{"report", "RECORD [--region R|--intensity-file F] [--pue P] [--json|--benchfmt] [--emissions-csv F]", "print a record's table, its figures recomputed from the record", cmdReport},
 		{"compare", "BASE OTHER | RECORD --base W --other W [--json]", "savings of one run or workload over another, with 95% confidence intervals", cmdCompare},
 		{"carbon", "--kwh X [--region R] [--pue P] | --list", "turn kWh into gCO2e with the same table and formula as a run", cmdCarbon},
+		{"keygen", "--out DIR", "make an Ed25519 key pair for signing certificates", cmdKeygen},
+		{"certify", "RECORD --key KEY [--allow-estimated] [--spec FILE] [--profile P]", "judge a record by the spec and sign a certificate (in-toto/DSSE)", cmdCertify},
+		{"verify", "CERT --pub PUB [--pub PUB...] [--record RECORD] [--spec FILE]", "check a certificate's signature, record and every figure", cmdVerify},
+		{"reproduce", "CERT --pub PUB --key KEY [--out DIR]", "verify, rerun the same work here, compare, sign the outcome", cmdReproduce},
 		{"version", "", "print the version", cmdVersion},
 	}
 }

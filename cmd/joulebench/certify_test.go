@@ -1,0 +1,115 @@
+package main
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/joulebench/joulebench/certify"
+)
+
+// The round trip of the issue: run (fake meter) → certify → verify →
+// reproduce, all green; then the same with a tampered record and a tampered
+// certificate, each red at its own step.
+func TestCertifyRoundTrip(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the workloads twice")
+	}
+	dir := t.TempDir()
+	spec := filepath.Join("testdata", "spec-fast.json")
+	if _, _, err := runCLI(t, "keygen", "--out", filepath.Join(dir, "keys")); err != nil {
+		t.Fatal(err)
+	}
+	key, pub := filepath.Join(dir, "keys", "joulebench.key"), filepath.Join(dir, "keys", "joulebench.pub")
+	if _, stderr, err := runCLI(t, "run", "--meter", "fake", "--idle", "300ms", "--warmup", "0", "--min-time", "300ms", "--reps", "3", "--interval", "20ms", "--region", "DE", "--out", filepath.Join(dir, "res")); err != nil {
+		t.Fatalf("run: %v\n%s", err, stderr)
+	}
+	runs, _ := filepath.Glob(filepath.Join(dir, "res", "*"))
+	run := runs[0]
+
+	// The fake meter is level 0: refused without --allow-estimated.
+	out, _, err := runCLI(t, "certify", run, "--key", key, "--spec", spec)
+	if err == nil || exitCode(err) != 1 || !strings.Contains(err.Error(), "--allow-estimated") {
+		t.Fatalf("level 0 must be refused without --allow-estimated: %v\n%s", err, out)
+	}
+	if _, err := os.Stat(filepath.Join(run, CertificateFile)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatal("a refused certification left a certificate behind")
+	}
+	out, _, err = runCLI(t, "certify", run, "--key", key, "--spec", spec, "--allow-estimated")
+	if err != nil || !strings.Contains(out, "level 0 (synthetic: fake meter): ") {
+		t.Fatalf("certify: %v\n%s", err, out)
+	}
+	cert := filepath.Join(run, CertificateFile)
+
+	out, _, err = runCLI(t, "verify", cert, "--pub", pub, "--spec", spec)
+	if err != nil || !strings.HasPrefix(out, "VERIFIED: ") {
+		t.Fatalf("verify: %v\n%s", err, out)
+	}
+	// Without the spec it names, verify says which spec to give.
+	if _, _, err := runCLI(t, "verify", cert, "--pub", pub); err == nil || !strings.Contains(err.Error(), "give that spec with --spec") {
+		t.Errorf("verify with the wrong spec: %v", err)
+	}
+
+	out, _, err = runCLI(t, "reproduce", cert, "--pub", pub, "--key", key, "--spec", spec, "--out", filepath.Join(dir, "again"))
+	if err != nil || !strings.Contains(out, "verdict: reproduced") {
+		t.Fatalf("reproduce: %v\n%s", err, out)
+	}
+	st, _ := filepath.Glob(filepath.Join(dir, "again", "*", ReproductionFile))
+	if len(st) != 1 {
+		t.Fatal("no reproduction statement written")
+	}
+	// The reproduction statement verifies as a signature, but is not a certificate.
+	if _, _, err := runCLI(t, "verify", st[0], "--pub", pub, "--spec", spec); err == nil || !strings.Contains(err.Error(), "predicate type") {
+		t.Errorf("a reproduction statement passed as a certificate: %v", err)
+	}
+	raw, _ := os.ReadFile(st[0])
+	if v, err := certify.Verify(raw, mustPub(t, pub)); err != nil || v.Statement.PredicateType != certify.PredicateReproduction {
+		t.Errorf("reproduction statement: %v", err)
+	}
+
+	// Tampering, each caught at its own step.
+	rec := filepath.Join(run, "record.json")
+	orig, _ := os.ReadFile(rec)
+	tampered := []byte(strings.Replace(string(orig), `"iters": `, `"iters": 1`, 1))
+	os.WriteFile(rec, tampered, 0o644)
+	out, _, err = runCLI(t, "verify", cert, "--pub", pub, "--spec", spec)
+	if err == nil || exitCode(err) != 1 || !strings.Contains(out, "FAIL record digest") {
+		t.Errorf("a tampered record must fail at the record digest: %v\n%s", err, out)
+	}
+	if _, _, err := runCLI(t, "reproduce", cert, "--pub", pub, "--key", key, "--spec", spec, "--out", filepath.Join(dir, "again2")); err == nil {
+		t.Error("reproduce must refuse a certificate that does not verify")
+	}
+	os.WriteFile(rec, orig, 0o644)
+
+	env, _ := os.ReadFile(cert)
+	bad := filepath.Join(dir, "bad.dsse.json")
+	os.WriteFile(bad, []byte(strings.Replace(string(env), `"sig": "`, `"sig": "A`, 1)), 0o644)
+	if out, _, err := runCLI(t, "verify", bad, "--pub", pub, "--spec", spec, "--record", run); err == nil || !strings.Contains(out, "FAIL signature") {
+		t.Errorf("a tampered signature must fail at the signature: %v\n%s", err, out)
+	}
+	os.WriteFile(bad, env[:len(env)/2], 0o644)
+	if _, _, err := runCLI(t, "verify", bad, "--pub", pub); err == nil || exitCode(err) != 2 {
+		t.Errorf("a truncated certificate is bad input (exit 2): %v", err)
+	}
+	if _, _, err := runCLI(t, "keygen", "--out", filepath.Join(dir, "other")); err != nil {
+		t.Fatal(err)
+	}
+	if out, _, err := runCLI(t, "verify", cert, "--pub", filepath.Join(dir, "other", "joulebench.pub"), "--spec", spec); err == nil || !strings.Contains(out, "FAIL signature") {
+		t.Errorf("the wrong key must fail at the signature: %v", err)
+	}
+	os.Chmod(key, 0o644)
+	if _, _, err := runCLI(t, "certify", run, "--key", key, "--spec", spec, "--allow-estimated"); err == nil || exitCode(err) != 2 || !strings.Contains(err.Error(), "chmod 600") {
+		t.Errorf("a private key others can read must be refused: %v", err)
+	}
+}
+
+func mustPub(t *testing.T, path string) []byte {
+	t.Helper()
+	k, err := certify.LoadPublicKey(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
