@@ -7,7 +7,9 @@ COMMIT    ?= $(shell git rev-parse HEAD 2>/dev/null)$(shell git diff --quiet HEA
 LDFLAGS   := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 # gcc and libc6-dev let cgo load the system BLAS at run time; without a C
 # compiler Go silently builds without cgo and GEMM falls back to pure Go.
-APT_PKGS  := gcc libc6-dev libopenblas-dev
+# jq and openssl let the test suite check certificates the way the README
+# tells people to, without joulebench.
+APT_PKGS  := gcc libc6-dev libopenblas-dev jq openssl
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 BENCHSTAT   := golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 
