@@ -114,6 +114,7 @@ func Evaluate(rec *results.Record, spec *Spec, specDigest string, opts EvalOptio
 	c.Rules = evalRecordRules(rec, prof, profName, devices)
 	for i, w := range rec.Workloads {
 		c.Rules = append(c.Rules, evalWorkloadRules(w, sums[i], prof, profName)...)
+		c.Rules = append(c.Rules, evalRawRule(rec, w))
 	}
 	c.Valid = true
 	for _, r := range c.Rules {
@@ -158,6 +159,26 @@ func Evaluate(rec *results.Record, spec *Spec, specDigest string, opts EvalOptio
 		c.Workloads = append(c.Workloads, wr)
 	}
 	return c, nil
+}
+
+// evalRawRule checks every repetition's stated energy, duration and
+// readings against the record's raw readings: the figures are computed from
+// what the repetitions state, so a record edited after the run must fail
+// here rather than earn a better rating.
+func evalRawRule(rec *results.Record, w results.Workload) Rule {
+	r := Rule{Name: "raw readings", Workload: w.Name, Hard: true, Pass: true,
+		Reason: "every repetition's energy, duration and readings agree with the raw meter readings"}
+	for _, rep := range w.Reps {
+		if rep.Edge == "" {
+			r.Pass, r.Reason = false, fmt.Sprintf("repetition %d names no edge readings, so its figures cannot be checked against the raw readings", rep.Index+1)
+			return r
+		}
+		if msg := metrics.CheckRep(rec, rep); msg != "" {
+			r.Pass, r.Reason = false, fmt.Sprintf("repetition %d: %s", rep.Index+1, msg)
+			return r
+		}
+	}
+	return r
 }
 
 // evalFigure turns statistics into a certificate figure; ok is false when

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -112,6 +113,7 @@ func evalTestRecord() *results.Record {
 
 func evalDefault(t *testing.T, rec *results.Record, opts EvalOptions) *Certificate {
 	t.Helper()
+	evalSyncReadings(rec)
 	s, raw := DefaultSpec()
 	if opts.Now.IsZero() {
 		opts.Now = evalTestNow
@@ -486,5 +488,70 @@ func TestEvalSecondsShown(t *testing.T) {
 		if vs, ls := evalVs(tc.v, tc.limit); vs != tc.vs || ls != tc.ls {
 			t.Errorf("evalVs(%g, %g) = %s, %s; want %s, %s", tc.v, tc.limit, vs, ls, tc.vs, tc.ls)
 		}
+	}
+}
+
+// evalSyncReadings writes the raw readings each repetition's stated energy,
+// duration and reading count imply — evenly spaced, each domain's counter
+// climbing linearly from zero — so that a hand-built record passes the
+// raw-readings rule whatever a test changed in its repetitions.
+func evalSyncReadings(rec *results.Record) {
+	rec.Readings = nil
+	measured := map[string]bool{}
+	for _, m := range rec.Meters {
+		for _, d := range m.Domains {
+			measured[d.Name] = true
+		}
+	}
+	for _, w := range rec.Workloads {
+		for _, r := range w.Reps {
+			// A test that swapped the meters keeps the energies of the
+			// domains the new meters have, as a real run would record.
+			for dom := range r.EnergyJ {
+				if !measured[dom] {
+					delete(r.EnergyJ, dom)
+				}
+			}
+			n := max(r.Readings, 2)
+			for k := 0; k < n; k++ {
+				f := float64(k) / float64(n-1)
+				edge := ""
+				switch k {
+				case 0:
+					edge = r.Edge + "-start"
+				case n - 1:
+					edge = r.Edge + "-end"
+				}
+				for _, m := range rec.Meters {
+					e := make([]int64, len(m.Domains))
+					for d, dom := range m.Domains {
+						e[d] = int64(math.Round(f * r.EnergyJ[dom.Name] * 1e6))
+					}
+					rec.Readings = append(rec.Readings, results.Reading{TS: r.StartS + f*r.DurationS, Meter: m.Name, Edge: edge, EnergyUJ: e})
+				}
+			}
+		}
+	}
+}
+
+// A record whose stated energy was changed after the run fails the
+// raw-readings rule, so it can neither be certified nor keep a certificate.
+func TestEvalRawReadings(t *testing.T) {
+	rec := evalTestRecord()
+	evalSyncReadings(rec)
+	s, raw := DefaultSpec()
+	c, err := Evaluate(rec, s, SpecDigest(raw), EvalOptions{Now: evalTestNow})
+	if err != nil || !c.Valid {
+		t.Fatalf("synced record: %v, valid %v", err, c.Valid)
+	}
+	for i := range rec.Workloads[0].Reps {
+		rec.Workloads[0].Reps[i].EnergyJ["package-0"] /= 4
+	}
+	c, err = Evaluate(rec, s, SpecDigest(raw), EvalOptions{Now: evalTestNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Valid || !strings.Contains(c.Refusal(true).Error(), "raw readings: repetition 1: package-0 energy") {
+		t.Errorf("a record edited after the run must be refused: valid=%v %v", c.Valid, c.Refusal(true))
 	}
 }

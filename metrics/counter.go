@@ -1,6 +1,11 @@
 package metrics
 
-import "github.com/joulebench/joulebench/results"
+import (
+	"fmt"
+	"math"
+
+	"github.com/joulebench/joulebench/results"
+)
 
 // CounterDelta is the energy a cumulative counter accumulated between two
 // raw readings. A reading lower than the one before means the counter
@@ -27,15 +32,28 @@ func CounterDelta(prev, cur, max Energy) Energy {
 	return cur
 }
 
-// EdgeEnergy recomputes, from the record's raw readings alone, the energy
-// of each domain between the readings labelled startEdge and endEdge: it
-// follows every reading in between through CounterDelta. ok is false if a
-// meter lacks either edge.
-func EdgeEnergy(rec *results.Record, startEdge, endEdge string) (byDomain map[string]float64, ok bool) {
+// Span is what the raw readings between two edges say: each domain's
+// energy (joules), the time from the first opening reading to the last
+// closing one, and the fewest readings any meter took, edges included.
+type Span struct {
+	EnergyJ   map[string]float64
+	DurationS float64
+	Readings  int
+}
+
+// EdgeSpan recomputes, from the record's raw readings alone, the span
+// between the readings labelled startEdge and endEdge: it follows every
+// reading in between through CounterDelta. ok is false if a meter lacks
+// either edge. The harness derives a repetition's energy_j, duration_s and
+// readings the same way, so a record whose stated figures disagree with its
+// readings has been changed.
+func EdgeSpan(rec *results.Record, startEdge, endEdge string) (Span, bool) {
 	type acc struct {
 		started, ended bool
 		prev           []int64
 		sum            []Energy
+		n              int
+		t0, t1         float64
 	}
 	meters := map[string]*results.Meter{}
 	state := map[string]*acc{}
@@ -51,7 +69,7 @@ func EdgeEnergy(rec *results.Record, startEdge, endEdge string) (byDomain map[st
 		}
 		if !a.started {
 			if r.Edge == startEdge {
-				a.started, a.prev = true, r.EnergyUJ
+				a.started, a.prev, a.n, a.t0 = true, r.EnergyUJ, 1, r.TS
 			}
 			continue
 		}
@@ -59,18 +77,55 @@ func EdgeEnergy(rec *results.Record, startEdge, endEdge string) (byDomain map[st
 			a.sum[d] += CounterDelta(Energy(a.prev[d]), Energy(r.EnergyUJ[d]), Energy(m.Domains[d].MaxEnergyUJ))
 		}
 		a.prev = r.EnergyUJ
+		a.n++
 		if r.Edge == endEdge {
-			a.ended = true
+			a.ended, a.t1 = true, r.TS
 		}
 	}
-	byDomain = map[string]float64{}
+	sp := Span{EnergyJ: map[string]float64{}, Readings: math.MaxInt}
+	first, last := math.Inf(1), math.Inf(-1)
 	for name, a := range state {
 		if !a.started || !a.ended {
-			return nil, false
+			return Span{}, false
 		}
 		for d, dom := range meters[name].Domains {
-			byDomain[dom.Name] = a.sum[d].Joules()
+			sp.EnergyJ[dom.Name] = a.sum[d].Joules()
+		}
+		sp.Readings = min(sp.Readings, a.n)
+		first, last = math.Min(first, a.t0), math.Max(last, a.t1)
+	}
+	if len(state) == 0 {
+		return Span{}, false
+	}
+	sp.DurationS = last - first
+	return sp, true
+}
+
+// CheckRep says whether a repetition's stated energy, duration and reading
+// count agree with what its raw readings give ("" when they do, or when the
+// record predates edge labels), and if not, how they differ.
+func CheckRep(rec *results.Record, r results.Rep) string {
+	if r.Edge == "" {
+		return ""
+	}
+	sp, ok := EdgeSpan(rec, r.Edge+"-start", r.Edge+"-end")
+	if !ok {
+		return fmt.Sprintf("its readings (%s-start … %s-end) are missing from the record", r.Edge, r.Edge)
+	}
+	for dom, want := range r.EnergyJ {
+		got, ok := sp.EnergyJ[dom]
+		if !ok || math.Abs(got-want) > 1e-6*math.Max(1, math.Abs(want)) {
+			return fmt.Sprintf("%s energy %.6f J disagrees with its raw readings (%.6f J)", dom, want, got)
 		}
 	}
-	return byDomain, true
+	if len(r.EnergyJ) != len(sp.EnergyJ) {
+		return fmt.Sprintf("it states the energy of %d domains, its readings have %d", len(r.EnergyJ), len(sp.EnergyJ))
+	}
+	if math.Abs(sp.DurationS-r.DurationS) > 1e-6 {
+		return fmt.Sprintf("duration %.6f s disagrees with its raw readings (%.6f s)", r.DurationS, sp.DurationS)
+	}
+	if sp.Readings != r.Readings {
+		return fmt.Sprintf("%d readings stated, %d in the record", r.Readings, sp.Readings)
+	}
+	return ""
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -8,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/joulebench/joulebench/certify"
+	"github.com/joulebench/joulebench/results"
 )
 
 // The round trip of the issue: run (fake meter) → certify → verify →
@@ -99,6 +101,40 @@ func TestCertifyRoundTrip(t *testing.T) {
 	if out, _, err := runCLI(t, "verify", cert, "--pub", filepath.Join(dir, "other", "joulebench.pub"), "--spec", spec); err == nil || !strings.Contains(out, "FAIL signature") {
 		t.Errorf("the wrong key must fail at the signature: %v", err)
 	}
+	// A certificate re-signed by the right key after its host was edited:
+	// the signature holds, the recomputation does not.
+	vr, err := certify.Verify(env, mustPub(t, pub))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c certify.Certificate
+	if err := json.Unmarshal(vr.Statement.Predicate, &c); err != nil {
+		t.Fatal(err)
+	}
+	c.Host.CPUModel = "AMD EPYC 9965 192-Core Processor"
+	priv, err := certify.LoadPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	subject, _ := certify.FileSubject(rec)
+	forged, err := certify.Sign(subject, certify.PredicateCertificate, &c, priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(bad, forged, 0o644)
+	if out, _, err := runCLI(t, "verify", bad, "--pub", pub, "--spec", spec, "--record", run); err == nil || !strings.Contains(out, "FAIL summaries") || !strings.Contains(out, "host") {
+		t.Errorf("a re-signed certificate with an edited host must fail at summaries: %v\n%s", err, out)
+	}
+
+	// A record whose stated energy was edited cannot be certified at all.
+	r, _ := results.ReadFile(rec)
+	r.Workloads[0].Reps[0].EnergyJ["package-0"] /= 4
+	results.WriteFile(rec, r)
+	if out, _, err := runCLI(t, "certify", run, "--key", key, "--spec", spec, "--allow-estimated"); err == nil || !strings.Contains(err.Error(), "raw readings") {
+		t.Errorf("an edited record must be refused at raw readings: %v\n%s", err, out)
+	}
+	os.WriteFile(rec, orig, 0o644)
+
 	os.Chmod(key, 0o644)
 	if _, _, err := runCLI(t, "certify", run, "--key", key, "--spec", spec, "--allow-estimated"); err == nil || exitCode(err) != 2 || !strings.Contains(err.Error(), "chmod 600") {
 		t.Errorf("a private key others can read must be refused: %v", err)

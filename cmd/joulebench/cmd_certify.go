@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -160,12 +161,13 @@ func printCertificate(w io.Writer, c *certify.Certificate) {
 // verified is a certificate that passed every check, with what it needs
 // for reproduce.
 type verified struct {
-	cert       *certify.Certificate
-	spec       *certify.Spec
-	rec        *results.Record
-	recordPath string
-	certDigest string
-	keyID      string
+	cert        *certify.Certificate
+	spec        *certify.Spec
+	rec         *results.Record
+	recordPath  string
+	certDigest  string
+	keyID       string
+	builtinSpec bool
 }
 
 // verifyStep runs one named check and prints it; the first failure stops.
@@ -245,10 +247,24 @@ func verifyCert(certPath string, pubPaths []string, recordFlag, specFile string,
 	if _, err := os.Stat(rp); err != nil {
 		return nil, usageError{fmt.Errorf("record %s: %w (give it with --record)", rp, err)}
 	}
-	if !v.check("record digest", certify.CheckSubject(vr, rp), rp) {
+	// The digest and the decoding use the same bytes, read once, so the
+	// record cannot change between the two.
+	recBytes, err := os.ReadFile(rp)
+	if err != nil {
+		return nil, usageError{fmt.Errorf("read record: %w", err)}
+	}
+	recSum := sha256.Sum256(recBytes)
+	if len(vr.Statement.Subjects) == 0 || vr.Statement.Subjects[0].SHA256 != hex.EncodeToString(recSum[:]) {
+		want := "(none)"
+		if len(vr.Statement.Subjects) > 0 {
+			want = vr.Statement.Subjects[0].SHA256
+		}
+		err = fmt.Errorf("%w: %s has sha256 %s, the certificate names %s: the record changed since it was certified", certify.ErrSubjectDigest, rp, hex.EncodeToString(recSum[:]), want)
+	}
+	if !v.check("record digest", err, rp) {
 		return nil, v.failed
 	}
-	rec, err := results.ReadFile(rp)
+	rec, err := results.Decode(recBytes)
 	if !v.check("record schema", err, fmt.Sprintf("schema_version %d", recSchema(rec))) {
 		return nil, v.failed
 	}
@@ -265,9 +281,17 @@ func verifyCert(certPath string, pubPaths []string, recordFlag, specFile string,
 	if digest != cert.Spec.Digest {
 		err = fmt.Errorf("the certificate was judged by spec %s v%s (%s), not %s: give that spec with --spec", cert.Spec.Name, cert.Spec.Version, cert.Spec.Digest, digest)
 	}
-	if !v.check("spec", err, fmt.Sprintf("%s v%s %s", cert.Spec.Name, cert.Spec.Version, digest)) {
+	// A spec file may carry any name; only the digest says which rules
+	// were applied, so say whether they are the built-in ones.
+	_, builtinRaw := certify.DefaultSpec()
+	which := "the built-in spec"
+	if digest != certify.SpecDigest(builtinRaw) {
+		which = "NOT the built-in spec: " + specFile
+	}
+	if !v.check("spec", err, fmt.Sprintf("%s v%s %s (%s)", cert.Spec.Name, cert.Spec.Version, digest, which)) {
 		return nil, v.failed
 	}
+	out.builtinSpec = digest == certify.SpecDigest(builtinRaw)
 	out.spec = spec
 
 	again, err := certify.Evaluate(rec, spec, digest, certify.EvalOptions{Profile: cert.Profile, AllowEstimated: cert.AllowEstimated, Now: cert.IssuedAt})
@@ -280,10 +304,54 @@ func verifyCert(certPath string, pubPaths []string, recordFlag, specFile string,
 			err = fmt.Errorf("the certificate's summaries disagree with its record's raw numbers: %s", strings.Join(msg, "; "))
 		}
 	}
-	if !v.check("summaries", err, "recomputed from the record, all agree") {
+	if err == nil {
+		err = sameCertificate(&cert, again)
+	}
+	if !v.check("summaries", err, "recomputed from the record: every figure, rule, level, rating and field agrees") {
 		return nil, v.failed
 	}
 	return out, nil
+}
+
+// sameCertificate requires the whole certificate to be what the record and
+// spec give — host, meters, carbon, record reference, workload versions,
+// rule reasons — not only the figures: a certificate re-signed with edited
+// fields must not verify. Figures were already compared within
+// certify.FigureTolerance, so the recomputed ones stand in for them.
+func sameCertificate(cert, again *certify.Certificate) error {
+	adj := *again
+	adj.Workloads = append([]certify.WorkloadResult(nil), again.Workloads...)
+	for i := range adj.Workloads {
+		for _, w := range cert.Workloads {
+			if w.Name == adj.Workloads[i].Name {
+				adj.Workloads[i].Figures = w.Figures
+			}
+		}
+	}
+	a, err1 := json.Marshal(cert)
+	b, err2 := json.Marshal(&adj)
+	if err := errors.Join(err1, err2); err != nil {
+		return err
+	}
+	if bytes.Equal(a, b) {
+		return nil
+	}
+	var ma, mb map[string]json.RawMessage
+	json.Unmarshal(a, &ma)
+	json.Unmarshal(b, &mb)
+	var differ []string
+	for k := range mb {
+		if !bytes.Equal(ma[k], mb[k]) {
+			differ = append(differ, k)
+		}
+	}
+	for k := range ma {
+		if _, ok := mb[k]; !ok {
+			differ = append(differ, k)
+		}
+	}
+	sort.Strings(differ)
+	return fmt.Errorf("the certificate's %s differ from what its record and spec give", strings.Join(differ, ", "))
 }
 
 func recSchema(r *results.Record) int {
@@ -324,7 +392,11 @@ func cmdVerify(_ context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		return fmt.Errorf("verification failed: %w", err)
 	}
-	fmt.Fprintf(stdout, "VERIFIED: %s certifies run %s at %s; %s\n", pos[0], v.cert.Record.RunID, v.cert.Level, ratingsLine(v.cert))
+	spec := "the built-in spec"
+	if !v.builtinSpec {
+		spec = "a custom spec (" + *specFile + ")"
+	}
+	fmt.Fprintf(stdout, "VERIFIED: %s certifies run %s (%s) at %s by %s %s v%s; %s\n", pos[0], v.rec.RunID, v.rec.Host.CPUModel, v.cert.Level, spec, v.cert.Spec.Name, v.cert.Spec.Version, ratingsLine(v.cert))
 	stdout.Write(details.Bytes())
 	return nil
 }

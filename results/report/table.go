@@ -87,8 +87,8 @@ func WriteTable(w io.Writer, rec *results.Record) error {
 			warnings = append(warnings, wl.Name+": INVALID: "+r)
 		}
 		for _, r := range wl.Reps {
-			if msg := checkRep(rec, wl.Name, r); msg != "" {
-				warnings = append(warnings, msg)
+			if msg := metrics.CheckRep(rec, r); msg != "" {
+				warnings = append(warnings, fmt.Sprintf("%s repetition %d: %s", wl.Name, r.Index+1, msg))
 			}
 		}
 		blas := wl.Info["provider"]
@@ -156,25 +156,6 @@ func pm(st metrics.Stats, scale float64, prec int) string {
 		return "-"
 	}
 	return fmt.Sprintf("%.*f ±%.*f", prec, st.Median*scale, prec, st.HalfWidth()*scale)
-}
-
-// checkRep recomputes a repetition's energy from the record's raw readings
-// and says if it disagrees with the energy the record states: a record
-// edited by hand, or a bug, shows here.
-func checkRep(rec *results.Record, workload string, r results.Rep) string {
-	if r.Edge == "" {
-		return ""
-	}
-	got, ok := metrics.EdgeEnergy(rec, r.Edge+"-start", r.Edge+"-end")
-	if !ok {
-		return fmt.Sprintf("%s repetition %d: its readings (%s) are missing from the record", workload, r.Index+1, r.Edge)
-	}
-	for dom, want := range r.EnergyJ {
-		if math.Abs(got[dom]-want) > 1e-6*math.Max(1, math.Abs(want)) {
-			return fmt.Sprintf("%s repetition %d: %s energy %.6f J disagrees with its raw readings (%.6f J)", workload, r.Index+1, dom, want, got[dom])
-		}
-	}
-	return ""
 }
 
 func estWord(est bool) string {
