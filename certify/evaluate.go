@@ -154,7 +154,9 @@ func Evaluate(rec *results.Record, spec *Spec, specDigest string, opts EvalOptio
 		}
 		wr.RatingShown = wr.Rating
 		if wr.Rating != "" && c.Level.Level == 0 {
+			// Level 0 wherever a rating shows, the bare field included.
 			wr.RatingShown = c.Level.String() + ": " + wr.Rating
+			wr.Rating = wr.RatingShown
 		}
 		c.Workloads = append(c.Workloads, wr)
 	}

@@ -208,12 +208,13 @@ func medianFigures(reps []RepFigures) RepFigures {
 }
 
 // Median is the middle value of v (the mean of the two middle values for an
-// even count); NaN for no values. v is not modified.
+// even count), ignoring NaNs as Describe does; NaN for no values. v is not
+// modified.
 func Median(v []float64) float64 {
-	if len(v) == 0 {
+	s := finite(v)
+	if len(s) == 0 {
 		return math.NaN()
 	}
-	s := append([]float64(nil), v...)
 	sort.Float64s(s)
 	n := len(s)
 	if n%2 == 1 {

@@ -202,9 +202,9 @@ type Carbon struct {
 	// Region is the table row used (annual-average), or what the series
 	// describes, if known.
 	Region string `json:"region,omitempty"`
-	// GramsPerKWh is the annual average used; for a time series, the mean
-	// of the points that cover the run (the figures weight each part of
-	// the energy by its own point).
+	// GramsPerKWh is the annual average used; for a time series, the
+	// intensity the repetitions' energy met, weighted by when it was spent
+	// (each part of the energy is still weighted by its own point).
 	GramsPerKWh  float64 `json:"g_per_kwh"`
 	Year         int     `json:"year,omitempty"`
 	Source       string  `json:"source"`

@@ -32,10 +32,37 @@ func (c *carbonFlags) set() bool {
 	return c.region != "" || c.intensityFile != "" || c.pue != "" || c.embodied != "" || c.embodiedKg != 0
 }
 
-// options checks the flags and turns them into carbon options. Every
-// problem is bad input, found before anything is measured.
-func (c *carbonFlags) options() (carbon.Options, error) {
+// recordOptions are the carbon options a record was accounted with, so
+// that report changes only what its flags name (--pue alone keeps the
+// record's region).
+func recordOptions(rec *results.Record) carbon.Options {
 	var o carbon.Options
+	c := rec.Carbon
+	if c == nil {
+		return o
+	}
+	switch c.Method {
+	case results.CarbonAnnual:
+		o.Region = c.Region
+	case results.CarbonSeries:
+		if s, err := carbon.SeriesFromRecord(c); err == nil {
+			s.Name, s.Notes = c.Source, c.Notes
+			o.Series = s
+		}
+	}
+	o.PUE = c.PUE
+	if e := c.Embodied; e != nil {
+		o.Embodied = &carbon.Embodied{KgCO2e: e.KgCO2e, LifetimeYears: e.LifetimeYears, Source: e.Source}
+		o.Device, o.Share = e.Device, e.Share
+	}
+	return o
+}
+
+// options checks the flags and applies them over base (a record's own
+// options, or none for a run). Every problem is bad input, found before
+// anything is measured.
+func (c *carbonFlags) options(base carbon.Options) (carbon.Options, error) {
+	o := base
 	if c.region != "" && c.intensityFile != "" {
 		return o, usagef("give --region or --intensity-file, not both")
 	}
@@ -43,7 +70,7 @@ func (c *carbonFlags) options() (carbon.Options, error) {
 		if _, err := carbon.Lookup(c.region); err != nil {
 			return o, usagef("--region: %w", err)
 		}
-		o.Region = c.region
+		o.Region, o.Series = c.region, nil
 	}
 	if c.intensityFile != "" {
 		data, err := os.ReadFile(c.intensityFile)
@@ -54,7 +81,7 @@ func (c *carbonFlags) options() (carbon.Options, error) {
 		if err != nil {
 			return o, usageError{err}
 		}
-		o.Series = s
+		o.Series, o.Region = s, ""
 	}
 	if c.pue != "" {
 		p, err := carbon.ParsePUE(c.pue)
@@ -82,7 +109,9 @@ func (c *carbonFlags) options() (carbon.Options, error) {
 	if c.share <= 0 || c.share > 1 {
 		return o, usagef("--embodied-share %g: must be more than 0 and at most 1", c.share)
 	}
-	o.Share = c.share
+	if c.share != 1 || o.Share == 0 {
+		o.Share = c.share
+	}
 	return o, nil
 }
 
@@ -98,6 +127,16 @@ func account(rec *results.Record, o carbon.Options) error {
 	if err != nil {
 		rec.Notes = append(rec.Notes, "no carbon figures: "+err.Error())
 		return err
+	}
+	if c.Method == results.CarbonSeries {
+		// The headline figure is what the energy met, weighted by when it
+		// was spent — not a plain mean of the series' points.
+		eff, err := carbon.EffectiveIntensity(rec, c)
+		if err != nil {
+			rec.Notes = append(rec.Notes, "no carbon figures: "+err.Error())
+			return err
+		}
+		c.GramsPerKWh = eff
 	}
 	rec.Carbon = c
 	return nil

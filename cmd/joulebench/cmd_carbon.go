@@ -10,7 +10,6 @@ import (
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
 
-	"github.com/joulebench/joulebench/metrics"
 	"github.com/joulebench/joulebench/metrics/carbon"
 )
 
@@ -66,7 +65,9 @@ func cmdCarbon(_ context.Context, args []string, stdout, stderr io.Writer) error
 			return usageError{err}
 		}
 	}
-	g := carbon.Grams(metrics.FromJoules(*kwh*3.6e6), in.GramsPerKWh, p)
+	// In float64: a calculator's kWh can be far beyond what the µJ
+	// counters of a run hold (2.5 GWh overflows them).
+	g := *kwh * p * in.GramsPerKWh
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")

@@ -31,7 +31,7 @@ func cmdReport(_ context.Context, args []string, stdout, stderr io.Writer) error
 	// Carbon flags recompute the carbon figures from the same joules (what
 	// if this ran in another region?); the record file is not changed.
 	if cf.set() || rec.Carbon == nil {
-		o, err := cf.options()
+		o, err := cf.options(recordOptions(rec))
 		if err != nil {
 			return err
 		}

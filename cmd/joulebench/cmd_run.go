@@ -16,6 +16,7 @@ import (
 
 	"github.com/joulebench/joulebench/harness"
 	"github.com/joulebench/joulebench/harness/meter"
+	"github.com/joulebench/joulebench/metrics/carbon"
 	"github.com/joulebench/joulebench/results"
 	"github.com/joulebench/joulebench/results/report"
 	"github.com/joulebench/joulebench/workloads"
@@ -73,7 +74,7 @@ func measure(ctx context.Context, args []string, stdout, stderr io.Writer) (path
 	if len(pos) > 0 {
 		return "", nil, usagef("run takes no arguments, got %q", pos)
 	}
-	copts, err := f.carbon.options()
+	copts, err := f.carbon.options(carbon.Options{})
 	if err != nil {
 		return "", nil, err
 	}

@@ -62,6 +62,8 @@ func Account(opts Options, start, end time.Time, domains []string) (*results.Car
 				n++
 			}
 		}
+		// A placeholder until the caller knows the repetitions' energy:
+		// EffectiveIntensity replaces it with the energy-weighted figure.
 		c.GramsPerKWh = sum / float64(n)
 	} else {
 		code := opts.Region
@@ -86,6 +88,30 @@ func Account(opts Options, start, end time.Time, domains []string) (*results.Car
 			LifetimeYears: opts.Embodied.LifetimeYears, Share: share, Source: opts.Embodied.Source}
 	}
 	return c, nil
+}
+
+// EffectiveIntensity is the intensity the repetitions' energy actually met
+// under c: their operational grams over their kWh (before PUE). For an
+// annual average it is that average; for a time series it is the series
+// weighted by when the energy was spent, which a plain mean of the points
+// is not.
+func EffectiveIntensity(rec *results.Record, c *results.Carbon) (float64, error) {
+	domains := metrics.TotalDomains(rec)
+	var grams, kwh float64
+	for _, w := range rec.Workloads {
+		for _, r := range w.Reps {
+			rc, err := Rep(rec, c, r)
+			if err != nil {
+				return 0, err
+			}
+			grams += rc.Operational / c.PUE
+			kwh += metrics.Total(r.EnergyJ, domains).KWh()
+		}
+	}
+	if kwh <= 0 {
+		return c.GramsPerKWh, nil
+	}
+	return grams / kwh, nil
 }
 
 // Boundary states what the energy covers, for the SCI's software boundary.
@@ -142,7 +168,7 @@ func Rep(rec *results.Record, c *results.Carbon, r results.Rep) (RepCarbon, erro
 		if err != nil {
 			return RepCarbon{}, err
 		}
-		s, err := recordSeries(c)
+		s, err := SeriesFromRecord(c)
 		if err != nil {
 			return RepCarbon{}, err
 		}
@@ -215,12 +241,12 @@ func Summarize(rec *results.Record) (out []Summary, ok bool, err error) {
 	return out, true, nil
 }
 
-// recordSeries rebuilds the series kept in a record.
-func recordSeries(c *results.Carbon) (*Series, error) {
+// SeriesFromRecord rebuilds the intensity series kept in a record.
+func SeriesFromRecord(c *results.Carbon) (*Series, error) {
 	if len(c.Series) == 0 || c.SeriesStepS <= 0 {
 		return nil, errors.New("carbon: the record's time series is empty")
 	}
-	s := &Series{Name: "the record's series", Step: time.Duration(c.SeriesStepS * float64(time.Second))}
+	s := &Series{Name: "the record's series", Format: "record", Step: time.Duration(c.SeriesStepS * float64(time.Second))}
 	for _, p := range c.Series {
 		s.Points = append(s.Points, Point{Time: p.T, GramsPerKWh: p.GramsPerKWh})
 	}

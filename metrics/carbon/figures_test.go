@@ -85,6 +85,11 @@ func TestTimeWeightedStraddle(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// 400 g over 2 kWh: the energy met 200 g/kWh, the mean of the
+		// two points by chance; see TestEffectiveIntensityWeighted.
+		if eff, err := EffectiveIntensity(rec, c); err != nil || math.Abs(eff-200) > 1e-9 {
+			t.Errorf("effective intensity %v (%v), want 200", eff, err)
+		}
 		for name, pair := range map[string][2]float64{
 			"operational": {got.Operational, 480},
 			"embodied":    {got.Embodied, 1e6 * 3600 / 126230400},
@@ -127,5 +132,23 @@ func TestSeriesMustCoverRun(t *testing.T) {
 	_, err := Account(Options{Series: series}, t0, t0.Add(time.Hour), nil)
 	if err == nil || !strings.Contains(err.Error(), "short.csv covers") {
 		t.Errorf("a series that ends before the run must be refused, got %v", err)
+	}
+}
+
+// The same 2 kWh from 10:30 to 11:30 over points of 100 (10:00), 300
+// (11:00) and 900 (12:00): the energy met 100 and 300 only, 200 g/kWh,
+// while the plain mean of the three points would say 433.
+func TestEffectiveIntensityWeighted(t *testing.T) {
+	series, err := ParseSeries([]byte("timestamp,g_per_kwh\n2026-11-28T10:00:00Z,100\n2026-11-28T11:00:00Z,300\n2026-11-28T12:00:00Z,900\n"), "three.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := straddle(true)
+	c, err := Account(Options{Series: series}, rec.StartedAt, rec.StartedAt.Add(3*time.Hour), metrics.TotalDomains(rec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if eff, err := EffectiveIntensity(rec, c); err != nil || math.Abs(eff-200) > 1e-9 {
+		t.Errorf("effective intensity %v (%v), want 200", eff, err)
 	}
 }

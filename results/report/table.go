@@ -54,7 +54,7 @@ func WriteTable(w io.Writer, rec *results.Record) error {
 	if c := rec.Carbon; c != nil {
 		how := "annual average"
 		if c.Method == results.CarbonSeries {
-			how = "time-weighted over the run, mean"
+			how = "time series, weighted by when the repetitions' energy was spent"
 		}
 		emb := carbon.EmbodiedNotIncluded
 		if c.Embodied != nil {
