@@ -15,6 +15,7 @@ func cmdReport(_ context.Context, args []string, stdout, stderr io.Writer) error
 	asJSON := fs.Bool("json", false, "print the record as JSON")
 	benchfmt := fs.Bool("benchfmt", false, "print Go benchmark lines (J/op, flops/J, gCO2e/op) for benchstat")
 	emissions := fs.String("emissions-csv", "", "append the record to FILE in CodeCarbon's emissions.csv columns")
+	stats := fs.Bool("stats", false, "after the table, every figure's n, median, mean, sd, cv and 95% CI")
 	var cf carbonFlags
 	cf.register(fs)
 	pos, err := parse(fs, args)
@@ -45,6 +46,11 @@ func cmdReport(_ context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	if err := output(stdout, rec, *asJSON, *benchfmt, tbl.Bytes()); err != nil {
 		return err
+	}
+	if *stats && !*asJSON && !*benchfmt {
+		if err := report.WriteStats(stdout, rec); err != nil {
+			return err
+		}
 	}
 	if *emissions != "" {
 		if err := report.AppendCodeCarbonCSV(*emissions, rec); err != nil {

@@ -78,6 +78,11 @@ func measure(ctx context.Context, args []string, stdout, stderr io.Writer) (path
 	if err != nil {
 		return "", nil, err
 	}
+	// A series that ends before the run starts cannot cover it: refuse it
+	// now rather than after measuring.
+	if s := copts.Series; s != nil && !s.End().After(time.Now()) {
+		return "", nil, usagef("--intensity-file %s ends at %s, before this run starts; a file must cover the run (joulebench does not extrapolate)", s.Name, s.End().UTC().Format(time.RFC3339))
+	}
 
 	switch {
 	case f.interval < time.Millisecond:
@@ -195,11 +200,15 @@ func measure(ctx context.Context, args []string, stdout, stderr io.Writer) (path
 	if err := results.WriteFile(recPath, rec); err != nil {
 		return "", nil, errors.Join(runErr, err)
 	}
-	var tbl bytes.Buffer
+	var tbl, stats bytes.Buffer
 	if err := report.WriteTable(&tbl, rec); err != nil {
 		return recPath, rec, errors.Join(runErr, err)
 	}
-	if err := results.WriteFileAtomic(filepath.Join(dir, "report.txt"), tbl.Bytes(), 0o644); err != nil {
+	if err := report.WriteStats(&stats, rec); err != nil {
+		return recPath, rec, errors.Join(runErr, err)
+	}
+	// report.txt has the table and every figure's statistics.
+	if err := results.WriteFileAtomic(filepath.Join(dir, "report.txt"), append(bytes.Clone(tbl.Bytes()), stats.Bytes()...), 0o644); err != nil {
 		return recPath, rec, errors.Join(runErr, err)
 	}
 	if err := output(stdout, rec, f.json, f.benchfmt, tbl.Bytes()); err != nil {

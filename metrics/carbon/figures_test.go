@@ -11,16 +11,15 @@ import (
 	"github.com/joulebench/joulebench/results"
 )
 
-// 3.6 MJ is 1 kWh; at the German grid's annual figure I and a PUE of 1.5,
-// it emits 1 × 1.5 × I grams.
+// 3.6 MJ is 1 kWh: at 400 gCO2e/kWh and a PUE of 1.5 it emits
+// 1 × 1.5 × 400 = 600 g. 90 kJ is 0.025 kWh: at 200 g/kWh, PUE 1.1,
+// 0.025 × 1.1 × 200 = 5.5 g.
 func ExampleGrams() {
-	de, _ := Lookup("DE")
-	g := Grams(3600*metrics.Kilojoule, de.GramsPerKWh, 1.5)
-	fmt.Println(g == 1.5*de.GramsPerKWh)
 	fmt.Printf("%.1f g\n", Grams(3600*metrics.Kilojoule, 400, 1.5))
+	fmt.Printf("%.2f g\n", Grams(90*metrics.Kilojoule, 200, 1.1))
 	// Output:
-	// true
 	// 600.0 g
+	// 5.50 g
 }
 
 // SCI = (E·I + M) / R. 0.02 kWh at 400 g/kWh is 8 g; plus 2 g embodied is

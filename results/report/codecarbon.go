@@ -74,9 +74,11 @@ func CodeCarbonRows(rec *results.Record) ([][]string, error) {
 				}
 			}
 		}
+		// CodeCarbon's emissions are operational only: embodied carbon is
+		// not added here (the table and record carry it).
 		var grams float64
 		for _, rc := range sums[i].Reps {
-			grams += rc.Total
+			grams += rc.Operational
 		}
 		kg := grams / 1000
 		rate, cpuW, ramW := 0.0, 0.0, 0.0
@@ -91,15 +93,18 @@ func CodeCarbonRows(rec *results.Record) ([][]string, error) {
 		row := map[string]string{
 			"timestamp": start.UTC().Format("2006-01-02T15:04:05"), "project_name": "joulebench " + rec.Config.Suite,
 			"run_id": rec.RunID, "experiment_id": w.Name, "duration": f(dur), "emissions": f(kg), "emissions_rate": f(rate),
-			"cpu_power": f(cpuW), "gpu_power": "0", "ram_power": f(ramW),
-			"cpu_energy": f(cpuE.KWh()), "gpu_energy": "0", "ram_energy": f(ramE.KWh()), "energy_consumed": f((cpuE + ramE).KWh()),
+			"cpu_power": f(cpuW), "ram_power": f(ramW),
+			"cpu_energy": f(cpuE.KWh()), "ram_energy": f(ramE.KWh()), "energy_consumed": f((cpuE + ramE).KWh()),
 			"country_name": countryName, "country_iso_code": country, "region": region, "cloud_provider": cloudProvider, "cloud_region": cloudRegion,
 			"os": rec.Host.OS, "codecarbon_version": "", "cpu_count": strconv.Itoa(rec.Host.LogicalCPUs), "cpu_model": rec.Host.CPUModel,
-			"gpu_count": "0", "ram_total_size": f(math.Round(float64(rec.Host.MemoryBytes)/(1<<30)*100) / 100),
-			"tracking_mode": "machine", "on_cloud": onCloud, "pue": f(rec.Carbon.PUE),
+			"ram_total_size": f(math.Round(float64(rec.Host.MemoryBytes)/(1<<30)*100) / 100),
+			"tracking_mode":  "machine", "on_cloud": onCloud, "pue": f(rec.Carbon.PUE),
 		}
-		if metrics.Estimated(rec) {
+		switch {
+		case metrics.Estimated(rec):
 			row["tracking_mode"] = "machine (estimated: modelled from CPU utilisation and TDP)"
+		case metrics.Synthetic(rec):
+			row["tracking_mode"] = "synthetic (fake meter: not a measurement)"
 		}
 		out := make([]string, len(codeCarbonColumns))
 		for c, name := range codeCarbonColumns {

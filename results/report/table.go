@@ -67,8 +67,11 @@ func WriteTable(w io.Writer, rec *results.Record) error {
 		}
 	}
 	e := ""
-	if est {
+	switch {
+	case est:
 		e = " (est.)"
+	case metrics.Synthetic(rec):
+		e = " (synthetic)"
 	}
 	t := tablewriter.NewTable(w, tablewriter.WithHeaderAutoFormat(tw.Off), tablewriter.WithRowAlignment(tw.AlignRight))
 	head := []any{"workload", "reps", "s/rep", "GFLOP/s", "power W" + e, "J/call" + e + " ±95% CI", "GFLOPS/W" + e + " ±95% CI", "net GFLOPS/W" + e}
