@@ -278,7 +278,7 @@ func TestCarbonEndToEnd(t *testing.T) {
 		t.Errorf("a second write must append, CodeCarbon-style:\n%s", b)
 	}
 	out, _, err = runCLI(t, "compare", recs[0], "--base", "gemm-fp64-1024", "--other", "gemm-fp32-1024")
-	if err != nil || !strings.Contains(out, "less energy per item (95% CI") {
+	if err != nil || !strings.Contains(out, "energy per item (95% CI") {
 		t.Errorf("compare: %v\n%s", err, out)
 	}
 	// A series around now, 5-minute steps alternating 100 and 300 g/kWh.
