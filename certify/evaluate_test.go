@@ -555,3 +555,53 @@ func TestEvalRawReadings(t *testing.T) {
 		t.Errorf("a record edited after the run must be refused: valid=%v %v", c.Valid, c.Refusal(true))
 	}
 }
+
+// The golden certificate, signed with the fixed test key over a fixed
+// subject, is byte-for-byte the golden envelope (Ed25519 is deterministic),
+// and its predicate decodes back to the same certificate.
+func TestGoldenCertificateEnvelope(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("testdata", "golden", "certificate.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c Certificate
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		t.Fatal(err)
+	}
+	pub, priv := keyTest()
+	subject := Subject{Name: "record.json", SHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"}
+	env, err := Sign(subject, PredicateCertificate, &c, priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden := filepath.Join("testdata", "golden", "certificate.dsse.json")
+	if evalUpdate() {
+		os.WriteFile(golden, env, 0o644)
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(env, want) {
+		os.WriteFile(golden+".got", env, 0o644)
+		t.Fatalf("signed certificate differs from %s; see %s.got (run with -update if the change is intended)", golden, golden)
+	}
+	v, err := Verify(want, pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Certificate
+	if err := json.Unmarshal(v.Statement.Predicate, &back); err != nil {
+		t.Fatal(err)
+	}
+	if diffs := CompareSummaries(&c, &back); len(diffs) > 0 {
+		t.Errorf("predicate changed in signing: %+v", diffs)
+	}
+	a, _ := json.Marshal(&c)
+	b, _ := json.Marshal(&back)
+	if !bytes.Equal(a, b) {
+		t.Errorf("the signed predicate does not decode to the certificate:\n%s\n%s", a, b)
+	}
+}

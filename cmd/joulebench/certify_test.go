@@ -149,3 +149,29 @@ func mustPub(t *testing.T, path string) []byte {
 	}
 	return k
 }
+
+func TestRerunArgs(t *testing.T) {
+	got := rerunArgs([]string{"run", "--suite", "my.json", "--out", "x", "--json", "--intensity-file=grid.csv", "--region", "DE", "--emissions-csv", "e.csv", "--reps", "5"})
+	want := "run --suite my.json --region DE --reps 5"
+	if strings.Join(got, " ") != want {
+		t.Errorf("rerunArgs = %q, want %q", strings.Join(got, " "), want)
+	}
+	if v := flagValue([]string{"run", "--suite=certify"}, "suite", "quick"); v != "certify" {
+		t.Errorf("flagValue = %q", v)
+	}
+	if v := flagValue([]string{"run"}, "suite", "quick"); v != "quick" {
+		t.Errorf("flagValue default = %q", v)
+	}
+}
+
+// A record from a newer schema is bad input for certify, not a failure.
+func TestCertifyNewerSchema(t *testing.T) {
+	dir := t.TempDir()
+	rec := filepath.Join(dir, "record.json")
+	os.WriteFile(rec, []byte(`{"schema_version": 2}`), 0o644)
+	runCLI(t, "keygen", "--out", filepath.Join(dir, "k"))
+	_, _, err := runCLI(t, "certify", rec, "--key", filepath.Join(dir, "k", "joulebench.key"))
+	if err == nil || exitCode(err) != 2 || !strings.Contains(err.Error(), "newer schema") {
+		t.Errorf("want exit 2 naming the newer schema, got %v", err)
+	}
+}

@@ -461,12 +461,16 @@ func cmdReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	// The same suite version, workloads, parameters and meter selection:
 	// the original command line, minus where its output went.
 	orig := v.rec.Config
-	if s, err := workloads.LoadSuite(orig.Suite); err != nil {
-		return fmt.Errorf("reproduce: the certificate ran suite %s, which this joulebench cannot load: %w", orig.Suite, err)
-	} else if s.Version != orig.SuiteVersion {
-		return fmt.Errorf("reproduce: the certificate ran suite %s v%s; this joulebench has v%s, so a rerun would not be the same work", orig.Suite, orig.SuiteVersion, s.Version)
+	suiteArg := flagValue(orig.Args, "suite", "quick")
+	if s, err := workloads.LoadSuite(suiteArg); err != nil {
+		return fmt.Errorf("reproduce: the certificate ran suite %s (--suite %s), which this joulebench cannot load here: %w", orig.Suite, suiteArg, err)
+	} else if s.Name != orig.Suite || s.Version != orig.SuiteVersion {
+		return fmt.Errorf("reproduce: the certificate ran suite %s v%s; --suite %s here is %s v%s, so a rerun would not be the same work", orig.Suite, orig.SuiteVersion, suiteArg, s.Name, s.Version)
 	}
 	runArgs := rerunArgs(orig.Args)
+	if flagValue(orig.Args, "intensity-file", "") != "" {
+		fmt.Fprintln(stdout, "note: the original's --intensity-file cannot cover a run made now; the rerun uses the world average, and carbon figures are not compared")
+	}
 	runArgs = append(runArgs, "--out", *out)
 	var runOut bytes.Buffer
 	newPath, again, err := measure(ctx, runArgs[1:], &runOut, stderr)
@@ -479,6 +483,26 @@ func cmdReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	rep := certify.Reproduce(v.cert, againCert, spec)
+	// A rerun that breaks the spec's rules, reaches another level or
+	// measured with other meters does not reproduce the claim, whatever
+	// its figures.
+	var problems []string
+	if !againCert.Valid {
+		problems = append(problems, "the rerun fails the spec's hard rules: "+againCert.Refusal(true).Error())
+	}
+	if againCert.Level.Level != v.cert.Level.Level {
+		problems = append(problems, fmt.Sprintf("the rerun reached %s, the original %s", againCert.Level, v.cert.Level))
+	}
+	if om, am := meterList(v.cert), meterList(againCert); om != am {
+		problems = append(problems, fmt.Sprintf("the rerun measured with %s, the original with %s", am, om))
+	}
+	if len(problems) > 0 {
+		if !rep.SameHardware {
+			problems = append(problems, rep.Verdict)
+		}
+		rep.Holds = false
+		rep.Verdict = certify.VerdictNotReproduced + ": " + strings.Join(problems, "; ")
+	}
 
 	t := tablewriter.NewTable(stdout, tablewriter.WithHeaderAutoFormat(tw.Off))
 	t.Header("workload", "metric", "original", "again", "difference", "tolerance", "holds")
@@ -520,10 +544,35 @@ func cmdReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	return nil
 }
 
+func meterList(c *certify.Certificate) string {
+	var ms []string
+	for _, m := range c.Meters {
+		ms = append(ms, m.Name+" ("+m.Method+")")
+	}
+	return strings.Join(ms, ", ")
+}
+
+// flagValue finds --name VALUE or --name=VALUE in a command line.
+func flagValue(args []string, name, def string) string {
+	for i, a := range args {
+		for _, p := range []string{"--" + name, "-" + name} {
+			if a == p && i+1 < len(args) {
+				return args[i+1]
+			}
+			if v, ok := strings.CutPrefix(a, p+"="); ok {
+				return v
+			}
+		}
+	}
+	return def
+}
+
 // rerunArgs is the original run's command line without the flags that only
-// say where output went.
+// say where output went, and without an intensity file, which cannot cover
+// a run made later.
 func rerunArgs(args []string) []string {
-	drop := map[string]bool{"--out": true, "-out": true, "--emissions-csv": true, "-emissions-csv": true}
+	drop := map[string]bool{"--out": true, "-out": true, "--emissions-csv": true, "-emissions-csv": true,
+		"--intensity-file": true, "-intensity-file": true}
 	dropBool := map[string]bool{"--json": true, "-json": true, "--benchfmt": true, "-benchfmt": true}
 	var out []string
 	for i := 0; i < len(args); i++ {
