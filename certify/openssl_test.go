@@ -207,3 +207,21 @@ func TestOpenSSLRecipe(t *testing.T) {
 		}
 	})
 }
+
+// The README's copy of the recipe is the one TestOpenSSLRecipe runs, so
+// that what people copy is what is tested.
+func TestOpenSSLRecipeInREADME(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Skip("no README next to the package:", err)
+	}
+	_, block, ok := strings.Cut(string(readme), "**Without joulebench.**")
+	if !ok {
+		t.Fatal("README lost its 'Without joulebench.' section")
+	}
+	_, block, _ = strings.Cut(block, "```sh\n")
+	block, _, _ = strings.Cut(block, "```")
+	if strings.TrimSpace(block) != strings.TrimSpace(envRecipe(t)) {
+		t.Errorf("README's openssl recipe differs from the tested one in envelope.go:\nREADME:\n%s\ntested:\n%s", block, envRecipe(t))
+	}
+}

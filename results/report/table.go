@@ -74,7 +74,7 @@ func WriteTable(w io.Writer, rec *results.Record) error {
 		e = " (synthetic)"
 	}
 	t := tablewriter.NewTable(w, tablewriter.WithHeaderAutoFormat(tw.Off), tablewriter.WithRowAlignment(tw.AlignRight))
-	head := []any{"workload", "reps", "s/rep", "GFLOP/s", "power W" + e, "J/call" + e + " ±95% CI", "GFLOPS/W" + e + " ±95% CI", "net GFLOPS/W" + e}
+	head := []any{"workload", "reps", "s/rep", "GFLOP/s ±95% CI", "power W" + e + " ±95% CI", "J/call" + e + " ±95% CI", "GFLOPS/W" + e + " ±95% CI", "net GFLOPS/W" + e + " ±95% CI"}
 	if hasCarbon && cerr == nil {
 		head = append(head, "gCO2e/call"+e+" ±95% CI")
 	}
@@ -121,9 +121,9 @@ func WriteTable(w io.Writer, rec *results.Record) error {
 			t.Append(append(row, "NO", blas)...)
 			continue
 		}
-		row := []any{s.Name, fmt.Sprint(len(s.Reps)), num(m.Duration.Seconds(), 2), num(m.FLOPS/1e9, 1),
-			num(m.Power.Watts(), 1), pm(s.Stats[metrics.FigJPerItem], 1, 3), pm(s.Stats[metrics.FigFLOPsPerJ], 1e-9, 3),
-			num(m.NetFLOPsPerJ/1e9, 3)}
+		row := []any{s.Name, fmt.Sprint(len(s.Reps)), num(m.Duration.Seconds(), 2), pm(s.Stats[metrics.FigFLOPS], 1e-9, 1),
+			pm(s.Stats[metrics.FigPowerW], 1, 1), pm(s.Stats[metrics.FigJPerItem], 1, 3), pm(s.Stats[metrics.FigFLOPsPerJ], 1e-9, 3),
+			pm(s.Stats[metrics.FigNetFLOPsPerJ], 1e-9, 3)}
 		if hasCarbon && cerr == nil {
 			row = append(row, pmg(csum[i].Stats[carbon.FigGramsPerItem]))
 		}
