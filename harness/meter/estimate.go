@@ -233,6 +233,10 @@ func estEvaluate(in EstimateInput) (estEval, error) {
 	return estEval{watts: w, result: r}, nil
 }
 
+// estMinStatInterval is the shortest time between two reads of
+// /proc/stat: five jiffies at USER_HZ = 100.
+const estMinStatInterval = 50 * time.Millisecond
+
 // EstimateOptions configure OpenEstimate.
 type EstimateOptions struct {
 	// ProcRoot is where /proc is mounted; "" means "/proc".
@@ -268,6 +272,7 @@ type Estimate struct {
 	notes    []string
 
 	started           bool
+	lastStat          time.Time // when /proc/stat was last read
 	prevTime          time.Time
 	prevBusy, prevAll float64
 	load              float64 // utilisation of the last interval that had one
@@ -365,27 +370,35 @@ func (e *Estimate) Read(ctx context.Context) (Reading, error) {
 	if err := ctx.Err(); err != nil {
 		return Reading{}, err
 	}
-	// Only the aggregate cpu line is needed. procfs's Stat parses the whole
-	// file, interrupt counts included, which costs ~50 µs a read: too much
-	// for a sampler that may read every 10 ms.
-	cpu, err := estReadCPUTotal(e.statPath, e.buf[:])
-	if err != nil {
-		return Reading{}, fmt.Errorf("estimate: read %s: %w", e.statPath, err)
-	}
 	t := e.now()
-	busy, all := estBusyAll(cpu)
-	if !e.started {
-		e.started = true
-		e.prevTime, e.prevBusy, e.prevAll = t, busy, all
-		return Reading{Time: t, Energy: []metrics.Energy{0}}, nil
-	}
-
-	// With no ticks since the last Read (two Reads within one jiffy) or
-	// counters that went backwards (CPU hot-unplug, a restored VM), there
-	// is no new utilisation: keep the last one rather than invent one.
-	dAll, dBusy := all-e.prevAll, busy-e.prevBusy
-	if dAll > 0 && dBusy >= 0 && dBusy <= dAll {
-		e.load = dBusy / dAll
+	// /proc/stat counts in jiffies (USER_HZ = 100 on Linux): over less
+	// than a few of them, utilisation is mostly rounding. Between reads of
+	// the file the last utilisation holds, so a sampler at 10 ms does not
+	// pay for a /proc/stat read it learns nothing from — a read that,
+	// with every CPU busy, measurably slowed the GEMM it was metering
+	// (BenchmarkSamplerPaired).
+	if !e.started || t.Sub(e.lastStat) >= estMinStatInterval {
+		// Only the aggregate cpu line is needed. procfs's Stat parses the
+		// whole file, interrupt counts included, which costs ~50 µs.
+		cpu, err := estReadCPUTotal(e.statPath, e.buf[:])
+		if err != nil {
+			return Reading{}, fmt.Errorf("estimate: read %s: %w", e.statPath, err)
+		}
+		busy, all := estBusyAll(cpu)
+		if !e.started {
+			e.started = true
+			e.prevTime, e.prevBusy, e.prevAll, e.lastStat = t, busy, all, t
+			return Reading{Time: t, Energy: []metrics.Energy{0}}, nil
+		}
+		// With no ticks since the last read (within one jiffy) or
+		// counters that went backwards (CPU hot-unplug, a restored VM),
+		// there is no new utilisation: keep the last one rather than
+		// invent one.
+		dAll, dBusy := all-e.prevAll, busy-e.prevBusy
+		if dAll > 0 && dBusy >= 0 && dBusy <= dAll {
+			e.load = dBusy / dAll
+		}
+		e.prevBusy, e.prevAll, e.lastStat = busy, all, t
 	}
 	if el := t.Sub(e.prevTime); el > 0 {
 		// The TDP and share were looked up and checked once, in
@@ -399,7 +412,6 @@ func (e *Estimate) Read(ctx context.Context) (Reading, error) {
 		e.remainder = uj - whole
 		e.prevTime = t
 	}
-	e.prevBusy, e.prevAll = busy, all
 	return Reading{Time: t, Energy: []metrics.Energy{e.energy}}, nil
 }
 

@@ -706,3 +706,41 @@ func TestEstimateParseCPULine(t *testing.T) {
 		}
 	}
 }
+
+// Reads closer together than estMinStatInterval keep the last utilisation
+// instead of reading /proc/stat again: a change written 10 ms after a read
+// is seen only once 50 ms have passed.
+func TestEstimateReadRateLimited(t *testing.T) {
+	root := estUnpack(t, "vm-xeon-8380.txtar")
+	clock := &estClock{t: time.Date(2025, 1, 14, 12, 0, 0, 0, time.UTC)}
+	s := estStat{user: 1000, idle: 8000}
+	estWrite(t, root, "stat", s.String())
+	m, err := OpenEstimate(EstimateOptions{ProcRoot: root, Now: clock.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	m.Read(ctx)
+	// 1 s at 50%: read, so the load is 0.5.
+	clock.advance(time.Second)
+	s.user += 50
+	s.idle += 50
+	estWrite(t, root, "stat", s.String())
+	m.Read(ctx)
+	if m.load != 0.5 {
+		t.Fatalf("load %v after a full read, want 0.5", m.load)
+	}
+	// 10 ms later the file says 100%, but it is not read yet.
+	clock.advance(10 * time.Millisecond)
+	s.user += 100
+	estWrite(t, root, "stat", s.String())
+	m.Read(ctx)
+	if m.load != 0.5 {
+		t.Errorf("load %v 10 ms after a read, want the last one, 0.5", m.load)
+	}
+	clock.advance(40 * time.Millisecond)
+	m.Read(ctx)
+	if m.load != 1 {
+		t.Errorf("load %v 50 ms after the last read, want 1", m.load)
+	}
+}
