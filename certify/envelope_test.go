@@ -8,7 +8,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io/fs"
 	"os"
@@ -19,31 +18,6 @@ import (
 
 	"github.com/secure-systems-lab/go-securesystemslib/dsse"
 )
-
-// The golden envelope and test keys are rewritten with
-// go test ./certify/ -run 'Golden|Testdata' -update. Other test files of this
-// package register -update the same way (only if nobody has yet), so the
-// flag is shared instead of panicking with "flag redefined".
-func init() {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite golden files")
-	}
-}
-
-// envUpdate reports whether -update was given. It reads the flag when
-// called, after the test binary has parsed its flags.
-func envUpdate() bool {
-	f := flag.Lookup("update")
-	if f == nil {
-		return false
-	}
-	g, ok := f.Value.(flag.Getter)
-	if !ok {
-		return false
-	}
-	b, _ := g.Get().(bool)
-	return b
-}
 
 const (
 	envGoldenPath = "testdata/envelope/golden.dsse.json"
@@ -186,7 +160,7 @@ func TestSignVerifyRoundTrip(t *testing.T) {
 
 func TestSignGolden(t *testing.T) {
 	got := envTestEnvelope(t)
-	if envUpdate() {
+	if *update {
 		if err := os.WriteFile(envGoldenPath, got, 0o644); err != nil {
 			t.Fatal(err)
 		}

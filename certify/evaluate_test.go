@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"math"
 	"os"
 	"path/filepath"
@@ -15,28 +14,6 @@ import (
 
 	"github.com/joulebench/joulebench/results"
 )
-
-// The golden files are rewritten with go test ./certify/ -run Golden -update.
-// The flag is registered only if no other test file of the package has
-// registered one of that name, so that two golden tests can share it.
-func init() {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite the golden files in testdata/golden")
-	}
-}
-
-func evalUpdate() bool {
-	f := flag.Lookup("update")
-	if f == nil {
-		return false
-	}
-	g, ok := f.Value.(flag.Getter)
-	if !ok {
-		return false
-	}
-	b, _ := g.Get().(bool)
-	return b
-}
 
 var evalTestNow = time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
 
@@ -457,7 +434,7 @@ func TestGoldenCertificate(t *testing.T) {
 	}
 	got = append(got, '\n')
 	file := filepath.Join("testdata", "golden", "certificate.json")
-	if evalUpdate() {
+	if *update {
 		if err := os.WriteFile(file, got, 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -577,7 +554,7 @@ func TestGoldenCertificateEnvelope(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden := filepath.Join("testdata", "golden", "certificate.dsse.json")
-	if evalUpdate() {
+	if *update {
 		os.WriteFile(golden, env, 0o644)
 	}
 	want, err := os.ReadFile(golden)

@@ -70,7 +70,7 @@ func keyCopyPrivate(t *testing.T) string {
 
 func TestKeyTestdataMatchesSeed(t *testing.T) {
 	pub, priv := keyTest()
-	if envUpdate() {
+	if *update {
 		dir := t.TempDir()
 		if _, _, err := WriteKeyPair(dir, pub, priv); err != nil {
 			t.Fatal(err)
