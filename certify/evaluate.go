@@ -114,7 +114,7 @@ func Evaluate(rec *results.Record, spec *Spec, specDigest string, opts EvalOptio
 	c.Rules = evalRecordRules(rec, prof, profName, devices)
 	for i, w := range rec.Workloads {
 		c.Rules = append(c.Rules, evalWorkloadRules(w, sums[i], prof, profName)...)
-		c.Rules = append(c.Rules, evalRawRule(rec, w))
+		c.Rules = append(c.Rules, evalRawRule(rec, w), evalGapRule(rec, w, prof))
 	}
 	c.Valid = true
 	for _, r := range c.Rules {
@@ -181,6 +181,21 @@ func evalRawRule(rec *results.Record, w results.Workload) Rule {
 		}
 	}
 	return r
+}
+
+// evalGapRule checks the sampling interval the sampler achieved, not only
+// the one it was asked for: a starved sampler leaves gaps, and a counter
+// may wrap unseen in one.
+func evalGapRule(rec *results.Record, w results.Workload, prof Profile) Rule {
+	worst := 0.0
+	for _, rep := range w.Reps {
+		if sp, ok := metrics.EdgeSpan(rec, rep.Edge+"-start", rep.Edge+"-end"); ok {
+			worst = math.Max(worst, sp.MaxGapS)
+		}
+	}
+	vs, ls := evalVs(worst, prof.MaxIntervalS)
+	return Rule{Name: "reading gaps", Workload: w.Name, Hard: true, Pass: worst <= prof.MaxIntervalS,
+		Reason: fmt.Sprintf("longest time between two readings in a repetition %s s, maximum %s s", vs, ls)}
 }
 
 // evalFigure turns statistics into a certificate figure; ok is false when

@@ -242,6 +242,8 @@ func TestEvalRefusalListsEveryHardRule(t *testing.T) {
 		"gemm-fp64-2048: duration: shortest repetition 12 s, minimum 60 s",
 		"gemm-fp64-2048: readings: fewest readings in a repetition 4, minimum 10",
 		"gemm-fp64-2048: variation: CV of energy per item",
+		// 4 readings over a 63 s repetition: 21 s between readings.
+		"gemm-fp64-2048: reading gaps: longest time between two readings in a repetition 21.133 s, maximum 1 s",
 		"gemm-fp32-2048: completed: the workload failed: blas: out of memory",
 	}
 	if len(re.Reasons) != len(want) {

@@ -2,6 +2,7 @@ package harness
 
 import (
 	"context"
+	"flag"
 	"testing"
 	"time"
 
@@ -9,6 +10,11 @@ import (
 	"github.com/joulebench/joulebench/workloads"
 	"github.com/joulebench/joulebench/workloads/gemm"
 )
+
+// benchThreads leaves CPUs free for the sampler, to tell its own cost from
+// the cost of taking a CPU from a GEMM that uses them all:
+// go test -run '^$' -bench SamplerPaired ./harness/ -args -bench.threads 14
+var benchThreads = flag.Int("bench.threads", 0, "BLAS threads for the sampler benchmarks (0 = all logical CPUs)")
 
 // BenchmarkSamplerPaired measures what metering costs the work. Each case
 // alternates blocks of GEMM calls without and with a background load, inside
@@ -68,7 +74,7 @@ func ticker(d time.Duration) (stop func()) {
 
 func benchPaired(b *testing.B, load func(*testing.B) (stop func())) {
 	ctx := context.Background()
-	w, err := gemm.New("gemm-fp64-1024", workloads.Options{})
+	w, err := gemm.New("gemm-fp64-1024", workloads.Options{Threads: *benchThreads})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -39,6 +39,9 @@ type Span struct {
 	EnergyJ   map[string]float64
 	DurationS float64
 	Readings  int
+	// MaxGapS is the longest time between two consecutive readings of one
+	// meter inside the span: what the sampler actually achieved.
+	MaxGapS float64
 }
 
 // EdgeSpan recomputes, from the record's raw readings alone, the span
@@ -54,6 +57,7 @@ func EdgeSpan(rec *results.Record, startEdge, endEdge string) (Span, bool) {
 		sum            []Energy
 		n              int
 		t0, t1         float64
+		last, gap      float64
 	}
 	meters := map[string]*results.Meter{}
 	state := map[string]*acc{}
@@ -69,7 +73,7 @@ func EdgeSpan(rec *results.Record, startEdge, endEdge string) (Span, bool) {
 		}
 		if !a.started {
 			if r.Edge == startEdge {
-				a.started, a.prev, a.n, a.t0 = true, r.EnergyUJ, 1, r.TS
+				a.started, a.prev, a.n, a.t0, a.last = true, r.EnergyUJ, 1, r.TS, r.TS
 			}
 			continue
 		}
@@ -78,6 +82,8 @@ func EdgeSpan(rec *results.Record, startEdge, endEdge string) (Span, bool) {
 		}
 		a.prev = r.EnergyUJ
 		a.n++
+		a.gap = math.Max(a.gap, r.TS-a.last)
+		a.last = r.TS
 		if r.Edge == endEdge {
 			a.ended, a.t1 = true, r.TS
 		}
@@ -92,6 +98,7 @@ func EdgeSpan(rec *results.Record, startEdge, endEdge string) (Span, bool) {
 			sp.EnergyJ[dom.Name] = a.sum[d].Joules()
 		}
 		sp.Readings = min(sp.Readings, a.n)
+		sp.MaxGapS = math.Max(sp.MaxGapS, a.gap)
 		first, last = math.Min(first, a.t0), math.Max(last, a.t1)
 	}
 	if len(state) == 0 {
