@@ -21,7 +21,7 @@ type sleepWork struct {
 	per      time.Duration
 	flops    float64
 	calls    atomic.Int64
-	cancelAt int64 // cancel after this many Run calls, if set
+	armed    atomic.Bool // cancel at the start of the next Run call
 	cancel   context.CancelFunc
 	badCheck bool
 }
@@ -31,7 +31,8 @@ func (w *sleepWork) Spec() workloads.Spec {
 }
 func (w *sleepWork) Prepare(context.Context) error { return nil }
 func (w *sleepWork) Run(ctx context.Context, iters int) (workloads.Work, error) {
-	if n := w.calls.Add(1); w.cancelAt > 0 && n == w.cancelAt {
+	w.calls.Add(1)
+	if w.armed.Load() {
 		w.cancel()
 	}
 	done := 0
@@ -130,10 +131,16 @@ func TestRunInterrupted(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	w := &sleepWork{name: "sleep-b", per: 2 * time.Millisecond, cancel: cancel}
-	// Warm-up makes a few calls; cancel during the second repetition.
+	// Cancel inside the second repetition, whatever number of calls the
+	// warm-up and any rerun of a short first repetition took: on a loaded
+	// machine a slow warm-up call sizes repetition 1 too short, and it is
+	// rerun before repetition 2 starts.
 	cfg := testConfig()
-	cfg.Warmup = 0 // exactly one warm-up call
-	w.cancelAt = 3
+	cfg.Progress = func(e Event) {
+		if e.Phase == "rep" && e.Rep == 2 {
+			w.armed.Store(true)
+		}
+	}
 	rec := &results.Record{}
 	err := Run(ctx, cfg, []meter.Meter{meter.DefaultFake()}, []workloads.Workload{w}, rec)
 	if !errors.Is(err, context.Canceled) {
