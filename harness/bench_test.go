@@ -24,8 +24,9 @@ var benchThreads = flag.Int("bench.threads", 0, "BLAS threads for the sampler be
 // "on/off" (target: at least 0.99 for the 10 ms sampler).
 //
 //   - none: no load in either block — the noise floor of the ratio;
-//   - ticker=10ms: a goroutine that only wakes every 10 ms — the cost of
-//     the wake-up itself, which no meter code can avoid;
+//   - ticker=10ms: a goroutine that only wakes every 10 ms on a Go ticker;
+//   - wake=10ms: the same on the sampler's own tick source (a timerfd on
+//     Linux) — the cost of the wake-up itself, which no meter code avoids;
 //   - fake=10ms, estimate=10ms, estimate=100ms: the real sampler reading
 //     a meter (the estimate parses /proc/stat, costlier than a RAPL read).
 func BenchmarkSamplerPaired(b *testing.B) {
@@ -45,6 +46,7 @@ func BenchmarkSamplerPaired(b *testing.B) {
 	}{
 		{"none", func(*testing.B) func() { return func() {} }},
 		{"ticker=10ms", func(*testing.B) func() { return ticker(10 * time.Millisecond) }},
+		{"wake=10ms", func(*testing.B) func() { return bareTicks(10 * time.Millisecond) }},
 		{"fake=10ms", func(*testing.B) func() {
 			return startSampler(context.Background(), []meter.Meter{meter.DefaultFake()}, 10*time.Millisecond).stop
 		}},
@@ -71,6 +73,18 @@ func ticker(d time.Duration) (stop func()) {
 		}
 	}()
 	return func() { close(done); <-fin }
+}
+
+// bareTicks waits on the sampler's tick source every d and does nothing.
+func bareTicks(d time.Duration) (stop func()) {
+	t := newTicks(d)
+	fin := make(chan struct{})
+	go func() {
+		defer close(fin)
+		for t.wait() {
+		}
+	}()
+	return func() { t.stop(); <-fin }
 }
 
 func benchPaired(b *testing.B, load func(*testing.B) (stop func())) {

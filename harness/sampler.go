@@ -9,80 +9,93 @@ import (
 	"github.com/joulebench/joulebench/harness/meter"
 )
 
-// sampler owns the meters: one goroutine reads all of them every interval
-// and, on request, exactly at a phase edge. Because every Read happens on
-// that goroutine, meters need no locking of their own.
+// sampler owns the meters: a goroutine reads all of them every interval,
+// and phase edges read them exactly when asked. Reads are serialised by one
+// lock, so meters need no locking of their own, and readings are stored in
+// the order they were taken.
+//
+// The periodic wake-up is the whole cost of metering to the work being
+// measured, so on Linux it comes from a timerfd that the goroutine waits on
+// in a plain blocking poll: one thread wakes per tick. A Go ticker wakes the
+// runtime's timer machinery and often a second thread, which on a 2-vCPU VM
+// with a GEMM on both CPUs cost about twice as much (BenchmarkSamplerPaired,
+// README "What metering costs").
 type sampler struct {
 	meters   []meter.Meter
 	interval time.Duration
 
-	edges chan edgeReq
-	done  chan struct{}
-
 	mu      sync.Mutex
+	stopped bool
 	series  [][]meter.Reading // per meter, in time order
 	labels  [][]string        // per meter, the edge name of each reading ("" for a tick)
 	tickErr error             // first error of a periodic read
+
+	ticks    ticks // nil when reading only at edges
+	done     chan struct{}
+	stopOnce sync.Once
+	unwatch  func() bool
 }
 
-type edgeReq struct {
-	name  string
-	reply chan edgeResp
+// ticks is a source of periodic wake-ups: wait blocks until the next one
+// and reports false once stop has been called.
+type ticks interface {
+	wait() bool
+	stop()
 }
 
-type edgeResp struct {
-	idx []int // index of the edge reading in each meter's series
-	err error
-}
-
-// startSampler starts the sampling goroutine; stop it with stop.
-// An interval of zero or less reads only at edges.
+// startSampler starts the sampling goroutine; stop it with stop, or by
+// cancelling ctx. An interval of zero or less reads only at edges.
 func startSampler(ctx context.Context, meters []meter.Meter, interval time.Duration) *sampler {
 	s := &sampler{
 		meters:   meters,
 		interval: interval,
-		edges:    make(chan edgeReq),
 		done:     make(chan struct{}),
 		series:   make([][]meter.Reading, len(meters)),
 		labels:   make([][]string, len(meters)),
 	}
+	if interval <= 0 {
+		close(s.done)
+		s.unwatch = func() bool { return true }
+		return s
+	}
+	s.ticks = newTicks(interval)
+	s.unwatch = context.AfterFunc(ctx, s.ticks.stop)
 	go s.loop(ctx)
 	return s
 }
 
 func (s *sampler) loop(ctx context.Context) {
 	defer close(s.done)
-	var tick <-chan time.Time
-	if s.interval > 0 {
-		t := time.NewTicker(s.interval)
-		defer t.Stop()
-		tick = t.C
-	}
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case req, ok := <-s.edges:
-			if !ok {
-				return
-			}
-			idx, err := s.readAll(ctx, req.name)
-			req.reply <- edgeResp{idx: idx, err: err}
-		case <-tick:
-			if _, err := s.readAll(ctx, ""); err != nil {
-				s.mu.Lock()
-				if s.tickErr == nil && ctx.Err() == nil {
-					s.tickErr = err
-				}
-				s.mu.Unlock()
-			}
+	for s.ticks.wait() {
+		if _, err := s.readAll(ctx, ""); err != nil {
+			s.noteTickErr(ctx, err)
 		}
+	}
+	if e, ok := s.ticks.(interface{ Err() error }); ok && e.Err() != nil {
+		s.noteTickErr(ctx, e.Err())
+	}
+}
+
+// noteTickErr keeps the first failure of the periodic reads for the record.
+func (s *sampler) noteTickErr(ctx context.Context, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.tickErr == nil && ctx.Err() == nil {
+		s.tickErr = err
 	}
 }
 
 // readAll reads every meter once. A failed read of one meter does not stop
 // the others from being read.
 func (s *sampler) readAll(ctx context.Context, label string) ([]int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped {
+		if label == "" {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("edge %s: sampler stopped", label)
+	}
 	idx := make([]int, len(s.meters))
 	var firstErr error
 	for i, m := range s.meters {
@@ -94,11 +107,9 @@ func (s *sampler) readAll(ctx context.Context, label string) ([]int, error) {
 			idx[i] = -1
 			continue
 		}
-		s.mu.Lock()
 		s.series[i] = append(s.series[i], r)
 		s.labels[i] = append(s.labels[i], label)
 		idx[i] = len(s.series[i]) - 1
-		s.mu.Unlock()
 	}
 	return idx, firstErr
 }
@@ -106,24 +117,22 @@ func (s *sampler) readAll(ctx context.Context, label string) ([]int, error) {
 // edge reads every meter now, labelled name, and returns the index of that
 // reading in each meter's series.
 func (s *sampler) edge(ctx context.Context, name string) ([]int, error) {
-	req := edgeReq{name: name, reply: make(chan edgeResp, 1)}
-	select {
-	case s.edges <- req:
-	case <-s.done:
-		return nil, fmt.Errorf("edge %s: sampler stopped: %w", name, context.Cause(ctx))
-	}
-	resp := <-req.reply
-	return resp.idx, resp.err
+	return s.readAll(ctx, name)
 }
 
-// stop ends the sampling goroutine and waits for it.
+// stop ends the periodic reads and waits for the goroutine; later edges
+// fail.
 func (s *sampler) stop() {
-	select {
-	case <-s.done:
-	default:
-		close(s.edges)
+	s.stopOnce.Do(func() {
+		if s.ticks != nil {
+			s.unwatch()
+			s.ticks.stop()
+		}
 		<-s.done
-	}
+		s.mu.Lock()
+		s.stopped = true
+		s.mu.Unlock()
+	})
 }
 
 // span returns, for each meter, the readings from edge a to edge b inclusive.
