@@ -75,7 +75,8 @@ func Run(ctx context.Context, cfg Config, meters []meter.Meter, ws []workloads.W
 	h := &run{cfg: cfg, meters: meters, rec: rec, t0: rec.StartedAt}
 
 	// The sampler must outlive a cancelled ctx so that the interrupted
-	// phase's closing reading is still taken.
+	// phase's closing reading, and the "interrupted" one, are still taken:
+	// every read, edges included, uses sctx.
 	sctx, stopCtx := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopCtx()
 	h.s = startSampler(sctx, meters, cfg.Interval)
@@ -83,7 +84,7 @@ func Run(ctx context.Context, cfg Config, meters []meter.Meter, ws []workloads.W
 	err := h.all(ctx, ws)
 
 	if ctx.Err() != nil {
-		if _, e := h.s.edge(sctx, "interrupted"); e != nil {
+		if _, e := h.s.edge("interrupted"); e != nil {
 			err = errors.Join(err, e)
 		}
 	}
@@ -92,7 +93,7 @@ func Run(ctx context.Context, cfg Config, meters []meter.Meter, ws []workloads.W
 	rec.Readings = flatten(meters, series, labels, h.t0)
 	rec.FinishedAt = time.Now()
 	if tickErr != nil {
-		rec.Notes = append(rec.Notes, "a periodic meter read failed: "+tickErr.Error())
+		rec.Notes = append(rec.Notes, "periodic readings: "+tickErr.Error())
 	}
 	switch {
 	case ctx.Err() != nil:
@@ -163,12 +164,12 @@ func (e meterError) Unwrap() error { return e.err }
 
 // phase measures f between two edge readings, edge+"-start" and edge+"-end".
 func (h *run) phase(ctx context.Context, edge string, f func(context.Context) error) (*results.Phase, error) {
-	a, err := h.s.edge(ctx, edge+"-start")
+	a, err := h.s.edge(edge + "-start")
 	if err != nil {
 		return nil, meterError{err}
 	}
 	ferr := f(ctx)
-	b, err := h.s.edge(ctx, edge+"-end")
+	b, err := h.s.edge(edge + "-end")
 	if err != nil {
 		return nil, errors.Join(ferr, meterError{err})
 	}

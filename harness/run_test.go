@@ -156,6 +156,15 @@ func TestRunInterrupted(t *testing.T) {
 	if last.Edge != "interrupted" {
 		t.Errorf("last reading edge = %q, want interrupted", last.Edge)
 	}
+	// The interrupted repetition's closing edge is read too: the sampler
+	// reads with its own context, which outlives the run's.
+	closed := false
+	for _, r := range rec.Readings {
+		closed = closed || r.Edge == "sleep-b/rep-1-end"
+	}
+	if !closed {
+		t.Error("no closing reading of the interrupted repetition (sleep-b/rep-1-end)")
+	}
 }
 
 func TestRunFailedCheckKeepsGoing(t *testing.T) {

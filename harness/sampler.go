@@ -21,6 +21,7 @@ import (
 // with a GEMM on both CPUs cost about twice as much (BenchmarkSamplerPaired,
 // README "What metering costs").
 type sampler struct {
+	ctx      context.Context // for every read; the run keeps it alive past an interrupt
 	meters   []meter.Meter
 	interval time.Duration
 
@@ -47,6 +48,7 @@ type ticks interface {
 // cancelling ctx. An interval of zero or less reads only at edges.
 func startSampler(ctx context.Context, meters []meter.Meter, interval time.Duration) *sampler {
 	s := &sampler{
+		ctx:      ctx,
 		meters:   meters,
 		interval: interval,
 		done:     make(chan struct{}),
@@ -60,34 +62,34 @@ func startSampler(ctx context.Context, meters []meter.Meter, interval time.Durat
 	}
 	s.ticks = newTicks(interval)
 	s.unwatch = context.AfterFunc(ctx, s.ticks.stop)
-	go s.loop(ctx)
+	go s.loop()
 	return s
 }
 
-func (s *sampler) loop(ctx context.Context) {
+func (s *sampler) loop() {
 	defer close(s.done)
 	for s.ticks.wait() {
-		if _, err := s.readAll(ctx, ""); err != nil {
-			s.noteTickErr(ctx, err)
+		if _, err := s.readAll(""); err != nil {
+			s.noteTickErr(err)
 		}
 	}
 	if e, ok := s.ticks.(interface{ Err() error }); ok && e.Err() != nil {
-		s.noteTickErr(ctx, e.Err())
+		s.noteTickErr(e.Err())
 	}
 }
 
 // noteTickErr keeps the first failure of the periodic reads for the record.
-func (s *sampler) noteTickErr(ctx context.Context, err error) {
+func (s *sampler) noteTickErr(err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.tickErr == nil && ctx.Err() == nil {
+	if s.tickErr == nil && s.ctx.Err() == nil {
 		s.tickErr = err
 	}
 }
 
 // readAll reads every meter once. A failed read of one meter does not stop
 // the others from being read.
-func (s *sampler) readAll(ctx context.Context, label string) ([]int, error) {
+func (s *sampler) readAll(label string) ([]int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.stopped {
@@ -99,7 +101,7 @@ func (s *sampler) readAll(ctx context.Context, label string) ([]int, error) {
 	idx := make([]int, len(s.meters))
 	var firstErr error
 	for i, m := range s.meters {
-		r, err := m.Read(ctx)
+		r, err := m.Read(s.ctx)
 		if err != nil {
 			if firstErr == nil {
 				firstErr = fmt.Errorf("read meter %s: %w", m.Name(), err)
@@ -115,9 +117,10 @@ func (s *sampler) readAll(ctx context.Context, label string) ([]int, error) {
 }
 
 // edge reads every meter now, labelled name, and returns the index of that
-// reading in each meter's series.
-func (s *sampler) edge(ctx context.Context, name string) ([]int, error) {
-	return s.readAll(ctx, name)
+// reading in each meter's series. It reads with the sampler's context, not
+// the phase's: the closing edge of an interrupted phase must still be read.
+func (s *sampler) edge(name string) ([]int, error) {
+	return s.readAll(name)
 }
 
 // stop ends the periodic reads and waits for the goroutine; later edges

@@ -14,13 +14,19 @@ import (
 // an eventfd that stop writes to. While it waits, the goroutine sits in a
 // system call on its own thread; a tick wakes that one thread and nothing
 // else of the Go runtime.
+//
+// Should the timerfd fail mid-run (it should not), the ticks go on from a
+// Go ticker, and Err says what happened.
 type fdTicks struct {
+	d           time.Duration
 	timer, wake int
-	once        sync.Once
-	closeOnce   sync.Once
-	mu          sync.Mutex // guards closed against a stop after close
-	closed      bool
-	err         error // why waiting ended, if not stop
+
+	mu       sync.Mutex
+	waiting  bool // a wait is in poll: the descriptors must stay open
+	stopped  bool
+	closed   bool
+	err      error
+	fallback *goTicks
 }
 
 // newTicks returns a timerfd source, or a Go ticker where the kernel will
@@ -49,12 +55,46 @@ func newFDTicks(d time.Duration) (*fdTicks, error) {
 		unix.Close(wake)
 		return nil, err
 	}
-	return &fdTicks{timer: timer, wake: wake}, nil
+	return &fdTicks{d: d, timer: timer, wake: wake}, nil
 }
 
 // wait blocks until the next tick (true) or stop (false). Ticks missed
 // while a read ran long are merged into one: the timerfd counts them.
 func (f *fdTicks) wait() bool {
+	f.mu.Lock()
+	if f.fallback != nil {
+		fb := f.fallback
+		f.mu.Unlock()
+		return fb.wait()
+	}
+	if f.stopped {
+		f.closeLocked()
+		f.mu.Unlock()
+		return false
+	}
+	f.waiting = true
+	f.mu.Unlock()
+
+	tick, err := f.poll()
+
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.waiting = false
+	if f.stopped {
+		f.closeLocked()
+		return false
+	}
+	if err != nil {
+		f.err = fmt.Errorf("the sampler's timerfd failed (%w); its ticks went on from a Go ticker", err)
+		f.closeLocked()
+		f.fallback = newGoTicks(f.d)
+		return true
+	}
+	return tick
+}
+
+// poll waits on the two descriptors: true for a tick, false for stop.
+func (f *fdTicks) poll() (bool, error) {
 	fds := []unix.PollFd{{Fd: int32(f.timer), Events: unix.POLLIN}, {Fd: int32(f.wake), Events: unix.POLLIN}}
 	var buf [8]byte
 	for {
@@ -64,51 +104,57 @@ func (f *fdTicks) wait() bool {
 			continue
 		}
 		if err != nil {
-			f.err = fmt.Errorf("periodic reads stopped: poll timerfd: %w", err)
+			return false, fmt.Errorf("poll: %w", err)
 		}
-		if err != nil || fds[1].Revents != 0 {
-			f.close()
-			return false
+		if fds[1].Revents != 0 {
+			return false, nil
 		}
-		if fds[0].Revents&unix.POLLIN == 0 {
+		if fds[0].Revents&^unix.POLLIN != 0 {
+			return false, fmt.Errorf("poll: timerfd revents %#x", fds[0].Revents)
+		}
+		if fds[0].Revents == 0 {
 			continue
 		}
 		if _, err := unix.Read(f.timer, buf[:]); err != nil {
 			if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINTR) {
 				continue
 			}
-			f.err = fmt.Errorf("periodic reads stopped: read timerfd: %w", err)
-			f.close()
-			return false
+			return false, fmt.Errorf("read timerfd: %w", err)
 		}
-		return true
+		return true, nil
 	}
 }
 
-// Err says why wait returned false other than through stop.
-func (f *fdTicks) Err() error { return f.err }
-
-// stop makes the current or next wait return false. It may be called more
-// than once, and from any goroutine.
-func (f *fdTicks) stop() {
-	f.once.Do(func() {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		if !f.closed {
-			var one [8]byte
-			binary.NativeEndian.PutUint64(one[:], 1)
-			unix.Write(f.wake, one[:])
-		}
-	})
+// Err says what went wrong with the timerfd, if anything did.
+func (f *fdTicks) Err() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.err
 }
 
-// close releases the descriptors; only the waiting goroutine calls it.
-func (f *fdTicks) close() {
-	f.closeOnce.Do(func() {
-		f.mu.Lock()
-		defer f.mu.Unlock()
+// stop makes the current or next wait return false. It may be called more
+// than once, from any goroutine, with or without a wait to come: it closes
+// the descriptors itself when no wait is using them.
+func (f *fdTicks) stop() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.stopped = true
+	switch {
+	case f.fallback != nil:
+		f.fallback.stop()
+	case f.waiting:
+		var one [8]byte
+		binary.NativeEndian.PutUint64(one[:], 1)
+		unix.Write(f.wake, one[:])
+	default:
+		f.closeLocked()
+	}
+}
+
+func (f *fdTicks) closeLocked() {
+	if !f.closed {
 		f.closed = true
 		unix.Close(f.timer)
 		unix.Close(f.wake)
-	})
+	}
 }
