@@ -3,11 +3,11 @@ package harness
 import (
 	"context"
 	"flag"
-	"sort"
 	"testing"
 	"time"
 
 	"github.com/joulebench/joulebench/harness/meter"
+	"github.com/joulebench/joulebench/metrics"
 	"github.com/joulebench/joulebench/workloads"
 	"github.com/joulebench/joulebench/workloads/gemm"
 )
@@ -137,21 +137,8 @@ func benchPaired(b *testing.B, load func(*testing.B) (stop func())) {
 	// on/off is the median of the pairs' ratios: a neighbour's burst on a
 	// shared machine spoils one pair, not the figure. on/off-pooled is the
 	// ratio of the totals, which such a burst does move.
-	sort.Float64s(ratios)
-	b.ReportMetric(median(ratios), "on/off")
+	b.ReportMetric(metrics.Median(ratios), "on/off")
 	b.ReportMetric(on/off, "on/off-pooled")
-}
-
-// median of sorted xs.
-func median(xs []float64) float64 {
-	n := len(xs)
-	if n == 0 {
-		return 0
-	}
-	if n%2 == 1 {
-		return xs[n/2]
-	}
-	return (xs[n/2-1] + xs[n/2]) / 2
 }
 
 // BenchmarkEstimateRead is the cost of one read of the estimate meter: at
