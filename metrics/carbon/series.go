@@ -253,6 +253,24 @@ var seriesLayouts = []struct {
 // seriesAccepted is said in every timestamp error.
 const seriesAccepted = `use RFC 3339 ("2026-11-28T10:00:00Z"), "2026-11-28T10:00Z", or "2026-11-28 10:00:00" / "2026-11-28T10:00" read as UTC`
 
+// obj decodes one element of a JSON series, what it is ("reading") for the
+// error.
+func (p *seriesParse) obj(where string, e json.RawMessage, what string) (seriesObj, error) {
+	var o seriesObj
+	if err := json.Unmarshal(e, &o); err != nil {
+		return o, p.errf(where, "not a %s: %v", what, err)
+	}
+	return o, nil
+}
+
+// reqTime parses a time field that must be present.
+func (p *seriesParse) reqTime(where, field string, s *string) (time.Time, error) {
+	if s == nil {
+		return time.Time{}, p.errf(where, "no %s", field)
+	}
+	return p.time(where, field, *s)
+}
+
 // time parses one timestamp.
 func (p *seriesParse) time(where, field, s string) (time.Time, error) {
 	s = strings.TrimSpace(s)
@@ -650,14 +668,11 @@ func (p *seriesParse) emJSON(name string, elems []json.RawMessage) ([]seriesRaw,
 	raws := make([]seriesRaw, 0, len(elems))
 	for i, e := range elems {
 		where := seriesElem(name, i)
-		var o seriesObj
-		if err := json.Unmarshal(e, &o); err != nil {
-			return nil, p.errf(where, "not a reading: %v", err)
+		o, err := p.obj(where, e, "reading")
+		if err != nil {
+			return nil, err
 		}
-		if o.Datetime == nil {
-			return nil, p.errf(where, "no datetime")
-		}
-		t, err := p.time(where, "datetime", *o.Datetime)
+		t, err := p.reqTime(where, "datetime", o.Datetime)
 		if err != nil {
 			return nil, err
 		}
@@ -728,14 +743,11 @@ func (p *seriesParse) ukPeriods(name string, elems []json.RawMessage) ([]seriesR
 	raws := make([]seriesRaw, 0, len(elems))
 	for i, e := range elems {
 		where := seriesElem(name, i)
-		var o seriesObj
-		if err := json.Unmarshal(e, &o); err != nil {
-			return nil, p.errf(where, "not a period: %v", err)
+		o, err := p.obj(where, e, "period")
+		if err != nil {
+			return nil, err
 		}
-		if o.From == nil {
-			return nil, p.errf(where, "no from")
-		}
-		t, err := p.time(where, "from", *o.From)
+		t, err := p.reqTime(where, "from", o.From)
 		if err != nil {
 			return nil, err
 		}
@@ -808,14 +820,11 @@ func (p *seriesParse) wattTime(name string, elems []json.RawMessage, top map[str
 	raws := make([]seriesRaw, 0, len(elems))
 	for i, e := range elems {
 		where := seriesElem(name, i)
-		var o seriesObj
-		if err := json.Unmarshal(e, &o); err != nil {
-			return nil, p.errf(where, "not a reading: %v", err)
+		o, err := p.obj(where, e, "reading")
+		if err != nil {
+			return nil, err
 		}
-		if o.PointTime == nil {
-			return nil, p.errf(where, "no point_time")
-		}
-		t, err := p.time(where, "point_time", *o.PointTime)
+		t, err := p.reqTime(where, "point_time", o.PointTime)
 		if err != nil {
 			return nil, err
 		}
