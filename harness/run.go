@@ -47,10 +47,6 @@ type Event struct {
 // failed or failed its check; the rest of the run is still recorded.
 var ErrWorkloadFailed = errors.New("workload failed")
 
-// maxShortRetries bounds how often a repetition that came in under MinTime
-// is rerun with more iterations before it is kept as it is.
-const maxShortRetries = 3
-
 // Run measures the workloads under the meters and fills rec: its meters,
 // idle baseline, workloads, readings and completion. rec's identity, host
 // and config are the caller's. Run returns rec filled as far as it got even
@@ -272,39 +268,28 @@ func (h *run) workload(ctx context.Context, idx, count int, w workloads.Workload
 
 	for r := 0; r < h.cfg.Reps; r++ {
 		h.progress(Event{Workload: spec.Name, Phase: "rep", Rep: r + 1, Reps: h.cfg.Reps, Duration: time.Duration(iters) * perIter, Index: idx, Count: count})
-		var rep results.Rep
-		for try := 1; ; try++ {
-			edge := fmt.Sprintf("%s/rep-%d", spec.Name, r)
-			if try > 1 {
-				edge += fmt.Sprintf("-try-%d", try)
-			}
-			var work workloads.Work
-			ph, err := h.phase(ctx, edge, func(ctx context.Context) error {
-				var err error
-				work, err = w.Run(ctx, iters)
-				return err
-			})
-			if err != nil {
-				return fmt.Errorf("repetition %d: %w", r+1, err)
-			}
-			rep = results.Rep{
-				Index: r, Edge: edge, Attempts: try, Iters: iters, StartS: ph.StartS, DurationS: ph.DurationS,
-				EnergyJ: ph.EnergyJ, Readings: ph.Readings,
-				Work: results.Work{FLOPs: work.FLOPs, Items: work.Items, Quality: work.Quality},
-			}
-			got := time.Duration(ph.DurationS * float64(time.Second))
-			if got >= h.cfg.MinTime {
-				break
-			}
-			if try > maxShortRetries {
-				h.rec.Notes = append(h.rec.Notes, fmt.Sprintf("%s repetition %d lasted %.3g s, under the minimum %.3g s, after %d attempts; kept as it is (it fails the duration rule)",
-					spec.Name, r+1, got.Seconds(), h.cfg.MinTime.Seconds(), try))
-				break
-			}
-			// Too short (a turbo burst, a warm cache): rerun it longer.
-			iters = itersFor(h.cfg.MinTime, got/time.Duration(iters))
+		edge := fmt.Sprintf("%s/rep-%d", spec.Name, r)
+		var work workloads.Work
+		done := 0
+		ph, err := h.phase(ctx, edge, func(ctx context.Context) error {
+			var err error
+			work, done, err = runAtLeast(ctx, w, iters, h.cfg.MinTime)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("repetition %d: %w", r+1, err)
 		}
-		wr.Reps = append(wr.Reps, rep)
+		wr.Reps = append(wr.Reps, results.Rep{
+			Index: r, Edge: edge, Attempts: 1, Iters: done, StartS: ph.StartS, DurationS: ph.DurationS,
+			EnergyJ: ph.EnergyJ, Readings: ph.Readings,
+			Work: results.Work{FLOPs: work.FLOPs, Items: work.Items, Quality: work.Quality},
+		})
+		if done > iters {
+			// The planned calls ran faster than the warm-up said (a turbo
+			// burst, a neighbour gone quiet): plan the next repetitions on
+			// what this one took.
+			iters = done
+		}
 	}
 
 	if c, ok := w.(workloads.Checker); ok {
@@ -324,6 +309,62 @@ func (h *run) workload(ctx context.Context, idx, count int, w workloads.Workload
 		}
 	}
 	return nil
+}
+
+// runAtLeast makes the planned iters calls of w, then, if they took less
+// than min (the machine sped up since the warm-up), goes on with more calls
+// until min has passed, so that a repetition is never short. It returns the
+// work of all the calls and how many were made. Earlier versions reran a
+// short repetition from the start instead; on a machine whose speed kept
+// changing that could still end short after every retry, and it threw away
+// measured work.
+func runAtLeast(ctx context.Context, w workloads.Workload, iters int, min time.Duration) (workloads.Work, int, error) {
+	began := time.Now()
+	total, err := w.Run(ctx, iters)
+	if err != nil {
+		return total, iters, err
+	}
+	done := iters
+	for {
+		took := time.Since(began)
+		if took >= min {
+			return total, done, nil
+		}
+		n := itersFor(min-took, took/time.Duration(done))
+		wk, err := w.Run(ctx, n)
+		if err != nil {
+			return total, done, err
+		}
+		total = addWork(total, int64(done), wk, int64(n))
+		done += n
+	}
+}
+
+// addWork sums two stretches of work. Quality measures are averaged,
+// weighted by the items each stretch did (or by its calls where it counted
+// none), since they are rates such as accuracy.
+func addWork(a workloads.Work, aCalls int64, b workloads.Work, bCalls int64) workloads.Work {
+	wa, wb := float64(aCalls), float64(bCalls)
+	if a.Items > 0 || b.Items > 0 {
+		wa, wb = float64(a.Items), float64(b.Items)
+	}
+	sum := workloads.Work{FLOPs: a.FLOPs + b.FLOPs, Items: a.Items + b.Items}
+	if len(a.Quality) > 0 || len(b.Quality) > 0 {
+		sum.Quality = map[string]float64{}
+		for k, va := range a.Quality {
+			if vb, ok := b.Quality[k]; ok && wa+wb > 0 {
+				sum.Quality[k] = (va*wa + vb*wb) / (wa + wb)
+			} else {
+				sum.Quality[k] = va
+			}
+		}
+		for k, vb := range b.Quality {
+			if _, ok := a.Quality[k]; !ok {
+				sum.Quality[k] = vb
+			}
+		}
+	}
+	return sum
 }
 
 // itersFor returns how many calls of length per make at least min, with a

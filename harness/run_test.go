@@ -108,8 +108,8 @@ func TestRunFakeMeter(t *testing.T) {
 			edges++
 		}
 	}
-	// idle, warm-up and three reps (more if one came in short and was
-	// rerun), each opened and closed by an exact read.
+	// idle, warm-up and three reps, each opened and closed by an exact
+	// read.
 	if edges < 10 || edges%2 != 0 {
 		t.Errorf("got %d edge readings, want at least 10, in pairs", edges)
 	}
@@ -132,9 +132,7 @@ func TestRunInterrupted(t *testing.T) {
 	defer cancel()
 	w := &sleepWork{name: "sleep-b", per: 2 * time.Millisecond, cancel: cancel}
 	// Cancel inside the second repetition, whatever number of calls the
-	// warm-up and any rerun of a short first repetition took: on a loaded
-	// machine a slow warm-up call sizes repetition 1 too short, and it is
-	// rerun before repetition 2 starts.
+	// warm-up and a short first repetition's extra calls took.
 	cfg := testConfig()
 	cfg.Progress = func(e Event) {
 		if e.Phase == "rep" && e.Rep == 2 {
@@ -201,5 +199,71 @@ func TestDelta(t *testing.T) {
 		if got := metrics.CounterDelta(c.prev, c.cur, c.wrap); got != c.want {
 			t.Errorf("CounterDelta(%d, %d, %d) = %d, want %d", c.prev, c.cur, c.wrap, got, c.want)
 		}
+	}
+}
+
+// speedupWork gets ten times faster after its first call, as a machine does
+// when a neighbour goes quiet after the warm-up: the planned iterations then
+// take a tenth of the minimum time.
+type speedupWork struct {
+	sleepWork
+	first atomic.Bool
+}
+
+func (w *speedupWork) Run(ctx context.Context, iters int) (workloads.Work, error) {
+	per := w.per
+	if w.first.Swap(true) {
+		per /= 10
+	}
+	done := 0
+	for ; done < iters && ctx.Err() == nil; done++ {
+		time.Sleep(per)
+	}
+	return workloads.Work{FLOPs: w.flops * float64(done), Items: int64(done)}, ctx.Err()
+}
+
+func TestRunRepNeverShort(t *testing.T) {
+	cfg := testConfig()
+	cfg.Warmup = 0 // one warm-up call, at the slow speed
+	w := &speedupWork{sleepWork: sleepWork{name: "speedup", per: 20 * time.Millisecond, flops: 1}}
+	rec := &results.Record{}
+	if err := Run(context.Background(), cfg, []meter.Meter{meter.DefaultFake()}, []workloads.Workload{w}, rec); err != nil {
+		t.Fatal(err)
+	}
+	reps := rec.Workloads[0].Reps
+	if len(reps) != cfg.Reps {
+		t.Fatalf("got %d reps, want %d", len(reps), cfg.Reps)
+	}
+	planned := itersFor(cfg.MinTime, w.per)
+	for _, r := range reps {
+		if r.DurationS < cfg.MinTime.Seconds() {
+			t.Errorf("rep %d lasted %.3f s, under the minimum %v", r.Index, r.DurationS, cfg.MinTime)
+		}
+		if r.Iters <= planned {
+			t.Errorf("rep %d made %d calls, want more than the %d planned from the slow warm-up", r.Index, r.Iters, planned)
+		}
+		if r.Work.Items != int64(r.Iters) || r.Work.FLOPs != float64(r.Iters) {
+			t.Errorf("rep %d: work %+v does not count all %d calls", r.Index, r.Work, r.Iters)
+		}
+	}
+}
+
+func TestAddWorkQuality(t *testing.T) {
+	a := workloads.Work{FLOPs: 1, Items: 30, Quality: map[string]float64{"accuracy": 0.9, "only-a": 1}}
+	b := workloads.Work{FLOPs: 2, Items: 10, Quality: map[string]float64{"accuracy": 0.5, "only-b": 2}}
+	got := addWork(a, 3, b, 1)
+	want := map[string]float64{"accuracy": (0.9*30 + 0.5*10) / 40, "only-a": 1, "only-b": 2}
+	if got.FLOPs != 3 || got.Items != 40 {
+		t.Errorf("sum = %+v", got)
+	}
+	for k, v := range want {
+		if math.Abs(got.Quality[k]-v) > 1e-12 {
+			t.Errorf("quality %s = %g, want %g", k, got.Quality[k], v)
+		}
+	}
+	// Without items, the calls weigh.
+	got = addWork(workloads.Work{Quality: map[string]float64{"q": 1}}, 3, workloads.Work{Quality: map[string]float64{"q": 0}}, 1)
+	if got.Quality["q"] != 0.75 {
+		t.Errorf("call-weighted quality = %g, want 0.75", got.Quality["q"])
 	}
 }

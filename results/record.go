@@ -149,9 +149,11 @@ type Workload struct {
 type Rep struct {
 	Index int `json:"index"`
 	// Edge names the readings that open and close the repetition: Edge+
-	// "-start" and Edge+"-end". Attempts counts runs of it: more than one
-	// when a run came in under the minimum time and was redone longer (the
-	// discarded runs' readings stay in the trace under their own edges).
+	// "-start" and Edge+"-end". Attempts counts runs of it. It is 1: a run
+	// that would end under the minimum time is extended with more calls
+	// instead. Records from earlier versions may say more, when a short run
+	// was redone longer (the discarded runs' readings stay in the trace
+	// under their own edges).
 	Edge      string  `json:"edge,omitempty"`
 	Attempts  int     `json:"attempts,omitempty"`
 	Iters     int     `json:"iters"`
