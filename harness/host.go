@@ -6,10 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strings"
-
-	"github.com/prometheus/procfs"
 
 	"github.com/joulebench/joulebench/results"
 )
@@ -20,24 +17,7 @@ import (
 func Fingerprint(procRoot string) results.Host {
 	h := results.Host{OS: runtime.GOOS, Arch: runtime.GOARCH, LogicalCPUs: runtime.NumCPU()}
 	h.Hostname, _ = os.Hostname()
-	if fs, err := procfs.NewFS(procRoot); err == nil {
-		if cpus, err := fs.CPUInfo(); err == nil && len(cpus) > 0 {
-			h.CPUModel = cpus[0].ModelName
-			h.CPUVendor = cpus[0].VendorID
-			h.LogicalCPUs = len(cpus)
-			sockets, cores := map[string]bool{}, map[string]bool{}
-			for _, c := range cpus {
-				sockets[c.PhysicalID] = true
-				cores[c.PhysicalID+"/"+c.CoreID] = true
-			}
-			h.Sockets, h.Cores = len(sockets), len(cores)
-			h.CPUFlags = isaFlags(cpus[0].Flags)
-			h.Virtualized = slices.Contains(cpus[0].Flags, "hypervisor")
-		}
-		if mi, err := fs.Meminfo(); err == nil && mi.MemTotal != nil {
-			h.MemoryBytes = *mi.MemTotal * 1024
-		}
-	}
+	procHost(procRoot, &h)
 	if b, err := os.ReadFile(filepath.Join(procRoot, "sys/kernel/osrelease")); err == nil {
 		h.Kernel = strings.TrimSpace(string(b))
 	}
