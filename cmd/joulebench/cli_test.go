@@ -220,6 +220,10 @@ func TestCarbonCommand(t *testing.T) {
 	if err != nil || !strings.Contains(out, "2 kWh × PUE 1.5 ×") || !strings.Contains(out, "source:") || !strings.Contains(out, "embodied not included") {
 		t.Errorf("carbon: %v\n%s", err, out)
 	}
+	out, _, err = runCLI(t, "carbon", "--kwh", "1", "--region", "US-EGRID-CAMX")
+	if err != nil || !strings.Contains(out, "direct emissions") || !strings.Contains(out, "no upstream or lifecycle share") {
+		t.Errorf("an eGRID figure must say it is direct emissions only: %v\n%s", err, out)
+	}
 	out, _, err = runCLI(t, "carbon", "--kwh", "1")
 	if err != nil || !strings.Contains(out, "world average") {
 		t.Errorf("the default must say it is the world average: %v\n%s", err, out)

@@ -38,13 +38,14 @@ func cmdCarbon(_ context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		fmt.Fprintf(stdout, "grid carbon intensity table %s (annual averages, gCO2e/kWh)\n", carbon.TableVersion())
 		t := tablewriter.NewTable(stdout, tablewriter.WithHeaderAutoFormat(tw.Off), tablewriter.WithRowAutoWrap(tw.WrapNone))
-		t.Header("code", "name", "gCO2e/kWh", "year", "grid")
+		t.Header("code", "name", "gCO2e/kWh", "year", "basis", "grid")
 		for _, r := range rs {
-			t.Append(r.Code, r.Name, fmt.Sprintf("%.0f", r.GramsPerKWh), fmt.Sprint(r.Year), r.Grid)
+			t.Append(r.Code, r.Name, fmt.Sprintf("%.0f", r.GramsPerKWh), fmt.Sprint(r.Year), r.Basis(), r.Grid)
 		}
 		if err := t.Render(); err != nil {
 			return err
 		}
+		fmt.Fprintln(stdout, "basis: lifecycle counts upstream emissions too; direct (EPA eGRID) counts the power stations' own only, so it reads lower for the same grid")
 		fmt.Fprintln(stdout, "sources: 'joulebench carbon --region CODE --kwh 1' names each row's source")
 		return nil
 	}
@@ -72,10 +73,13 @@ func cmdCarbon(_ context.Context, args []string, stdout, stderr io.Writer) error
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(map[string]any{"kwh": *kwh, "region": in.Code, "g_per_kwh": in.GramsPerKWh, "year": in.Year,
-			"source": in.Source, "pue": p, "gco2e": g, "embodied": carbon.EmbodiedNotIncluded})
+			"source": in.Source, "basis": in.Basis(), "pue": p, "gco2e": g, "embodied": carbon.EmbodiedNotIncluded})
 	}
 	fmt.Fprintf(stdout, "%.6g kWh × PUE %g × %.4g gCO2e/kWh = %.6g gCO2e (%.4g kgCO2e)\n", *kwh, p, in.GramsPerKWh, g, g/1000)
-	fmt.Fprintf(stdout, "  region: %s (%s), %d annual average\n  source: %s\n  %s\n", in.Code, in.Name, in.Year, in.Source, carbon.EmbodiedNotIncluded)
+	fmt.Fprintf(stdout, "  region: %s (%s), %d annual average, %s emissions\n  source: %s\n  %s\n", in.Code, in.Name, in.Year, in.Basis(), in.Source, carbon.EmbodiedNotIncluded)
+	if in.Basis() == carbon.BasisDirect {
+		fmt.Fprintf(stdout, "  note: %s\n", carbon.DirectNote)
+	}
 	if *region == "" {
 		fmt.Fprintln(stdout, "  no --region given: this is the world average, which says nothing about where the energy was used")
 	}

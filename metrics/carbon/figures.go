@@ -76,6 +76,9 @@ func Account(opts Options, start, end time.Time, domains []string) (*results.Car
 			return nil, err
 		}
 		c.Method, c.Region, c.GramsPerKWh, c.Year = results.CarbonAnnual, in.Code, in.GramsPerKWh, in.Year
+		if in.Basis() == BasisDirect {
+			c.Notes = append(c.Notes, DirectNote)
+		}
 		c.Source = fmt.Sprintf("%s (%s), %d: %s", in.Code, in.Name, in.Year, in.Source)
 		c.TableVersion = TableVersion()
 	}

@@ -42,6 +42,33 @@ type Intensity struct {
 // the grid row named by Grid.
 func (i Intensity) IsCloud() bool { return i.Grid != "" }
 
+// The two things the table's sources count (see the header of
+// data/grid_intensity.csv).
+const (
+	// BasisLifecycle: emissions over the generators' life cycle, upstream
+	// fuel and construction included (Ember, Electricity Maps).
+	BasisLifecycle = "lifecycle"
+	// BasisDirect: emissions at the generators' stacks only (EPA eGRID).
+	BasisDirect = "direct"
+)
+
+// Basis says what the row's figure counts: BasisDirect for the EPA eGRID
+// rows (and the cloud regions mapped to them), BasisLifecycle for the rest.
+func (i Intensity) Basis() string {
+	grid := i.Code
+	if i.IsCloud() {
+		grid = i.Grid
+	}
+	if strings.HasPrefix(grid, "US-EGRID-") {
+		return BasisDirect
+	}
+	return BasisLifecycle
+}
+
+// DirectNote is said wherever a direct-emission figure is used, since most
+// of the table, and most published per-kWh figures, are lifecycle ones.
+const DirectNote = "this region's figure (EPA eGRID) counts direct emissions at the power stations only, no upstream or lifecycle share, so it is lower than a lifecycle figure for the same grid; most other rows of the table are lifecycle figures"
+
 // DefaultRegion is the code used when no region is given: the world
 // average. Callers should print that the default was used, because a world
 // average says nothing about where a machine actually is.

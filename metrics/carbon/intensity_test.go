@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestGridTableLoads parses the embedded table (a malformed row panics
@@ -266,4 +267,38 @@ func ExampleLookup() {
 	// 26.5 gCO2e
 	// aws:eu-west-3 uses FR: 44.18 gCO2e/kWh
 	// unknown region "aws:eu-west-9": closest: aws:eu-west-1, aws:eu-west-2, aws:eu-west-3 (joulebench carbon --list shows all)
+}
+
+// TestBasis checks that each row's basis agrees with the source it cites,
+// and that a run in a direct-emission region says what its figure leaves out.
+func TestBasis(t *testing.T) {
+	for _, r := range Regions() {
+		src := r.Source
+		switch r.Basis() {
+		case BasisDirect:
+			if !strings.Contains(src, "eGRID") {
+				t.Errorf("%s: basis direct, but its source is not EPA eGRID: %s", r.Code, src)
+			}
+		case BasisLifecycle:
+			if !strings.Contains(src, "Ember") && !strings.Contains(src, "Electricity Maps") {
+				t.Errorf("%s: basis lifecycle, but its source is neither Ember nor Electricity Maps: %s", r.Code, src)
+			}
+		default:
+			t.Errorf("%s: basis %q", r.Code, r.Basis())
+		}
+	}
+	for code, want := range map[string]string{"DE": BasisLifecycle, "US-EGRID-CAMX": BasisDirect, "aws:us-west-1": BasisDirect, "aws:eu-central-1": BasisLifecycle, "CA-QC": BasisLifecycle} {
+		r, err := Lookup(code)
+		if err != nil || r.Basis() != want {
+			t.Errorf("%s: basis %q (%v), want %s", code, r.Basis(), err, want)
+		}
+	}
+	c, err := Account(Options{Region: "US-EGRID-CAMX"}, time.Time{}, time.Time{}, nil)
+	if err != nil || !slices.Contains(c.Notes, DirectNote) {
+		t.Errorf("an eGRID region must carry the direct-emission note: %+v %v", c, err)
+	}
+	c, err = Account(Options{Region: "DE"}, time.Time{}, time.Time{}, nil)
+	if err != nil || slices.Contains(c.Notes, DirectNote) {
+		t.Errorf("a lifecycle region must not carry the direct-emission note: %+v %v", c, err)
+	}
 }
