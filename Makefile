@@ -12,10 +12,13 @@ LDFLAGS   := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 APT_PKGS  := gcc libc6-dev libopenblas-dev jq openssl
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 BENCHSTAT   := golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
+# cosign is not a dependency: `make cosign-check` builds it (about 5 minutes,
+# from the Go module proxy) to show a certificate verifies without joulebench.
+COSIGN      := github.com/sigstore/cosign/v2/cmd/cosign@v2.4.1
 
 export CGO_ENABLED := 1
 
-.PHONY: all deps build demo test bench lint fuzz clean
+.PHONY: all deps build demo test bench lint fuzz cosign-check clean
 
 all: build
 
@@ -60,6 +63,11 @@ fuzz: deps
 		for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
 			echo "fuzz $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime 20s $$pkg || exit 1; \
 		done; done
+
+## cosign-check: build cosign into bin/ and verify certificates with it
+cosign-check:
+	GOBIN=$(CURDIR)/bin $(GO) install $(COSIGN)
+	PATH=$(CURDIR)/bin:$$PATH $(GO) test -count=1 -run '^TestCosignVerifies$$' -v ./certify
 
 clean:
 	rm -rf bin
