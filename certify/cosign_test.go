@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -21,14 +20,7 @@ func TestCosignVerifies(t *testing.T) {
 	if err != nil {
 		t.Skip("cosign not on PATH")
 	}
-	pubPEM, err := os.ReadFile(keyTestdataPub)
-	if err != nil {
-		t.Fatal(err)
-	}
-	record, err := os.ReadFile(envRecordPath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pubPEM, record := envTestFiles(t)
 	otherPub, otherPriv, err := GenerateKey()
 	if err != nil {
 		t.Fatal(err)
@@ -41,12 +33,7 @@ func TestCosignVerifies(t *testing.T) {
 
 	// The README's command, with the file names of a run directory.
 	run := func(t *testing.T, cert, record, pub []byte) (string, error) {
-		d := t.TempDir()
-		for name, data := range map[string][]byte{"certificate.dsse.json": cert, "joulebench.pub": pub, "record.json": record} {
-			if err := os.WriteFile(filepath.Join(d, name), data, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
+		d := envDir(t, map[string][]byte{"certificate.dsse.json": cert, "joulebench.pub": pub, "record.json": record})
 		return envRun(d, cosign, "verify-blob-attestation", "--key", "joulebench.pub", "--insecure-ignore-tlog",
 			"--type", PredicateCertificate, "--signature", "certificate.dsse.json", "record.json")
 	}

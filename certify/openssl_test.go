@@ -45,6 +45,33 @@ func envRun(dir, name string, args ...string) (string, error) {
 	return string(out), err
 }
 
+// envTestFiles reads the test key's public half (PEM) and the record the
+// test certificates name as their subject.
+func envTestFiles(t *testing.T) (pubPEM, record []byte) {
+	t.Helper()
+	pubPEM, err := os.ReadFile(keyTestdataPub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	record, err = os.ReadFile(envRecordPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pubPEM, record
+}
+
+// envDir writes files into a fresh directory and returns it.
+func envDir(t *testing.T, files map[string][]byte) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
 func TestOpenSSLVerifiesPAE(t *testing.T) {
 	openssl := envOpenSSL(t)
 	pub, priv, err := GenerateKey() // a fresh key, not only the golden one
@@ -150,21 +177,9 @@ func TestOpenSSLRecipe(t *testing.T) {
 		}
 	}
 	recipe := envRecipe(t)
-	pubPEM, err := os.ReadFile(keyTestdataPub)
-	if err != nil {
-		t.Fatal(err)
-	}
-	record, err := os.ReadFile(envRecordPath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pubPEM, record := envTestFiles(t)
 	run := func(t *testing.T, cert, record []byte) (string, error) {
-		dir := t.TempDir()
-		for name, data := range map[string][]byte{"cert.dsse.json": cert, "joulebench.pub": pubPEM, "record.json": record} {
-			if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
+		dir := envDir(t, map[string][]byte{"cert.dsse.json": cert, "joulebench.pub": pubPEM, "record.json": record})
 		// -e: a failing step fails the recipe, as a reader would notice.
 		return envRun(dir, "sh", "-ec", recipe)
 	}
