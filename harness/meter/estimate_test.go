@@ -308,13 +308,11 @@ func TestEstimateParseCPUInfo(t *testing.T) {
 	}
 }
 
-// TestEstimateRead runs the meter over a fixture /proc whose stat the test
-// rewrites between Reads, on a fake clock, and checks the joules.
-//
-// The fixture is a 4-vCPU VM on a Xeon Platinum 8380 (270 W, 80 threads),
-// so the modelled power is 270 W × 4/80 = 13.5 W × the curve fraction:
-// 13.5 × 0.365 = 4.9275 W at 50% load, 13.5 × 0.69 = 9.315 W at 100%.
-func TestEstimateRead(t *testing.T) {
+// estOpenVM opens the meter on the 4-vCPU Xeon 8380 fixture, on a fake
+// clock, with a stat the caller rewrites between Reads: 1000 busy and 8000
+// idle ticks so far.
+func estOpenVM(t *testing.T) (string, *estClock, estStat, *Estimate) {
+	t.Helper()
 	root := estUnpack(t, "vm-xeon-8380.txtar")
 	clock := &estClock{t: time.Date(2025, 1, 14, 12, 0, 0, 0, time.UTC)}
 	s := estStat{user: 1000, idle: 8000}
@@ -323,6 +321,17 @@ func TestEstimateRead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return root, clock, s, m
+}
+
+// TestEstimateRead runs the meter over a fixture /proc whose stat the test
+// rewrites between Reads, on a fake clock, and checks the joules.
+//
+// The fixture is a 4-vCPU VM on a Xeon Platinum 8380 (270 W, 80 threads),
+// so the modelled power is 270 W × 4/80 = 13.5 W × the curve fraction:
+// 13.5 × 0.365 = 4.9275 W at 50% load, 13.5 × 0.69 = 9.315 W at 100%.
+func TestEstimateRead(t *testing.T) {
+	root, clock, s, m := estOpenVM(t)
 	ctx := context.Background()
 	read := func(want metrics.Energy) {
 		t.Helper()
@@ -711,14 +720,7 @@ func TestEstimateParseCPULine(t *testing.T) {
 // instead of reading /proc/stat again: a change written 10 ms after a read
 // is seen only once 50 ms have passed.
 func TestEstimateReadRateLimited(t *testing.T) {
-	root := estUnpack(t, "vm-xeon-8380.txtar")
-	clock := &estClock{t: time.Date(2025, 1, 14, 12, 0, 0, 0, time.UTC)}
-	s := estStat{user: 1000, idle: 8000}
-	estWrite(t, root, "stat", s.String())
-	m, err := OpenEstimate(EstimateOptions{ProcRoot: root, Now: clock.now})
-	if err != nil {
-		t.Fatal(err)
-	}
+	root, clock, s, m := estOpenVM(t)
 	ctx := context.Background()
 	m.Read(ctx)
 	// 1 s at 50%: read, so the load is 0.5.
