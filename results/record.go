@@ -4,7 +4,14 @@ import "time"
 
 // SchemaVersion is the version of the record format this package writes.
 // Readers refuse records from a newer schema rather than misread them.
-const SchemaVersion = 1
+//
+// Version 2 (this one) checks every repetition's answer over the whole
+// product (Rep.Check, Config.CheckSeed), records meter read failures per
+// repetition (Rep.MeterFaults) and the longest gap each meter allows
+// (Meter.MaxGapS), and the host's highest clock (Host.MaxMHz). Version 1
+// records still decode; certify refuses them, since their answer check
+// covered 64 entries of the last repetition only.
+const SchemaVersion = 2
 
 // Method values say how an energy figure was obtained.
 const (
@@ -64,6 +71,9 @@ type Host struct {
 	Arch        string   `json:"arch"`
 	CPUFlags    []string `json:"cpu_flags,omitempty"`
 	Virtualized bool     `json:"virtualized,omitempty"`
+	// MaxMHz is the highest clock any CPU may run at (cpufreq's
+	// cpuinfo_max_freq), 0 when the machine does not say (most VMs).
+	MaxMHz float64 `json:"max_mhz,omitempty"`
 }
 
 // Config is how the run was asked for.
@@ -88,6 +98,11 @@ type Config struct {
 	// min_time_s, ...): such a run is not the suite as published.
 	Overrides []string `json:"overrides,omitempty"`
 	Args      []string `json:"args,omitempty"`
+	// CheckSeed is the seed, drawn afresh for each run (16 hex digits), of
+	// the workloads' answer checks: the random vectors of the GEMM's
+	// Freivalds check and the fresh inputs of each repetition. A library
+	// cannot know it in advance.
+	CheckSeed string `json:"check_seed,omitempty"`
 }
 
 // Meter describes one energy meter used by the run.
@@ -100,6 +115,11 @@ type Meter struct {
 	Source    string   `json:"source,omitempty"`
 	Domains   []Domain `json:"domains"`
 	Notes     []string `json:"notes,omitempty"`
+	// MaxGapS is the longest time, in seconds, that may pass between two
+	// readings of this meter without losing energy: for a counter, the
+	// time it takes to wrap at the highest power its domains can draw. A
+	// repetition with a longer gap is invalid. Zero means no limit.
+	MaxGapS float64 `json:"max_gap_s,omitempty"`
 }
 
 // Domain is one thing a meter measures (a CPU package, its DRAM, a GPU).
@@ -163,6 +183,15 @@ type Rep struct {
 	EnergyJ  map[string]float64 `json:"energy_j"`
 	Work     Work               `json:"work"`
 	Readings int                `json:"readings"`
+	// Check is the workload's check of this repetition's answer, made after
+	// its calls and outside its measured time; absent for workloads that
+	// cannot check, and in schema 1 records.
+	Check *Check `json:"check,omitempty"`
+	// MeterFaults lists the meter reads that failed during the
+	// repetition, each with its meter, time and error. A repetition with
+	// any is invalid: its energy may miss what the failed reads would have
+	// seen (a counter wrap).
+	MeterFaults []string `json:"meter_faults,omitempty"`
 }
 
 // Work is the useful work a repetition did.
@@ -179,6 +208,11 @@ type Check struct {
 	Limit  float64 `json:"limit"`
 	OK     bool    `json:"ok"`
 	Detail string  `json:"detail,omitempty"`
+	// Verdict says what a failed check found, in a word a reader can act
+	// on: "wrong" (the answer is not the product), "reduced-precision"
+	// (the error is what TF32 or BF16 arithmetic gives, not the precision
+	// the workload names); empty when the check passed.
+	Verdict string `json:"verdict,omitempty"`
 }
 
 // Reading is one reading of one meter: the cumulative raw counter of each of

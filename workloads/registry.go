@@ -18,6 +18,11 @@ type Options struct {
 	BLASCoreType string
 	// Threads is the thread count for the workload, 0 for all logical CPUs.
 	Threads int
+	// Seed is drawn afresh for each run (crypto/rand) and recorded: the
+	// answer checks' random vectors and the fresh inputs of each
+	// repetition come from it, so no library can know them in advance.
+	// Zero is allowed (tests) and means a fixed seed.
+	Seed uint64
 }
 
 // Factory makes the workload with the given name, or reports that the name

@@ -12,6 +12,10 @@ type Spec struct {
 	WorkUnit string
 	// Hash is a content hash of name, version and params.
 	Hash string
+	// FLOPsPerItem is the floating-point work of one item as the workload
+	// defines it (2N³ for an N×N GEMM), 0 when it counts none. certify
+	// holds a record's stated FLOPs to it.
+	FLOPsPerItem float64
 }
 
 // Work is the useful work done by a call to Run.
@@ -39,12 +43,42 @@ type Check struct {
 	Limit  float64
 	OK     bool
 	Detail string
+	// Verdict names what a failed check found: VerdictWrong or
+	// VerdictReducedPrecision; "" when OK.
+	Verdict string
 }
 
-// Checker is implemented by workloads that can check that the answer of
-// their last Run was right, so that a fast wrong answer fails.
+// Verdicts of a failed check.
+const (
+	// VerdictWrong: the answer is not what the calls should have produced
+	// (a skipped call, a stale or corrupted result).
+	VerdictWrong = "wrong"
+	// VerdictReducedPrecision: the answer is right only to the precision
+	// of narrower arithmetic (TF32, BF16) than the workload names.
+	VerdictReducedPrecision = "reduced-precision"
+)
+
+// Checker is implemented by workloads that can check their answer, so that
+// a fast wrong answer, a skipped call or reduced precision fails.
+//
+// Check checks the work of every Run call since the previous Check (or
+// since Prepare) — all of it, not the last call only — and then gives the
+// workload fresh inputs, so that the calls after it cannot reuse an
+// earlier answer. The harness calls it after the warm-up and after every
+// repetition, outside the measured phases, so its cost is never metered.
 type Checker interface {
 	Check(ctx context.Context) (Check, error)
+}
+
+// SpecOf returns the spec of the standard workload called name without
+// preparing it (no library is loaded, nothing allocated), so that a
+// record's description of its workloads can be checked against the code.
+func SpecOf(name string) (Spec, error) {
+	w, err := New(name, Options{})
+	if err != nil {
+		return Spec{}, err
+	}
+	return w.Spec(), nil
 }
 
 // Describer is implemented by workloads that can say what ran (BLAS

@@ -123,11 +123,12 @@ func makeSpec(name, prec string, n int) workloads.Spec {
 	}
 	sum := sha256.Sum256(b)
 	return workloads.Spec{
-		Name:     name,
-		Version:  Version,
-		Params:   params,
-		WorkUnit: WorkUnit,
-		Hash:     hex.EncodeToString(sum[:]),
+		Name:         name,
+		Version:      Version,
+		Params:       params,
+		WorkUnit:     WorkUnit,
+		Hash:         hex.EncodeToString(sum[:]),
+		FLOPsPerItem: FLOPs(n),
 	}
 }
 
