@@ -36,7 +36,7 @@ func BenchmarkSamplerPaired(b *testing.B) {
 			if err != nil {
 				b.Skip("no meter to sample:", err)
 			}
-			s := startSampler(context.Background(), []meter.Meter{m}, iv)
+			s := startSampler(context.Background(), []meter.Meter{m}, iv, 0)
 			return s.stop
 		}
 	}
@@ -48,7 +48,7 @@ func BenchmarkSamplerPaired(b *testing.B) {
 		{"ticker=10ms", func(*testing.B) func() { return ticker(10 * time.Millisecond) }},
 		{"wake=10ms", func(*testing.B) func() { return bareTicks(10 * time.Millisecond) }},
 		{"fake=10ms", func(*testing.B) func() {
-			return startSampler(context.Background(), []meter.Meter{meter.DefaultFake()}, 10*time.Millisecond).stop
+			return startSampler(context.Background(), []meter.Meter{meter.DefaultFake()}, 10*time.Millisecond, 0).stop
 		}},
 		{"estimate=10ms", est(10 * time.Millisecond)},
 		{"estimate=100ms", est(100 * time.Millisecond)},

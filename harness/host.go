@@ -6,22 +6,26 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 
+	"github.com/joulebench/joulebench/internal/infile"
 	"github.com/joulebench/joulebench/results"
 )
 
-// Fingerprint describes the machine from procRoot (normally /proc): what a
-// reader needs to know which hardware a record measured. Fields it cannot
-// read are left empty rather than guessed.
-func Fingerprint(procRoot string) results.Host {
+// Fingerprint describes the machine from procRoot (normally /proc) and
+// sysfsRoot (normally /sys): what a reader needs to know which hardware a
+// record measured. Fields it cannot read are left empty rather than
+// guessed; every file is read bounded, and a FIFO or device is not read.
+func Fingerprint(procRoot, sysfsRoot string) results.Host {
 	h := results.Host{OS: runtime.GOOS, Arch: runtime.GOARCH, LogicalCPUs: runtime.NumCPU()}
 	h.Hostname, _ = os.Hostname()
 	procHost(procRoot, &h)
-	if b, err := os.ReadFile(filepath.Join(procRoot, "sys/kernel/osrelease")); err == nil {
+	h.MaxMHz = maxMHz(sysfsRoot)
+	if b, err := infile.Read(filepath.Join(procRoot, "sys/kernel/osrelease"), infile.MaxSysfsAttr); err == nil {
 		h.Kernel = strings.TrimSpace(string(b))
 	}
-	if b, err := os.ReadFile("/etc/os-release"); err == nil {
+	if b, err := infile.Read("/etc/os-release", infile.MaxSysfsAttr); err == nil {
 		if name := osReleaseName(b); name != "" {
 			h.OS = runtime.GOOS + " (" + name + ")"
 		}
@@ -51,4 +55,23 @@ func osReleaseName(b []byte) string {
 		}
 	}
 	return ""
+}
+
+// maxMHz is the highest cpuinfo_max_freq (kHz) of any cpufreq policy under
+// sysfsRoot, in MHz; 0 where there is none (most VMs, other OSes).
+func maxMHz(sysfsRoot string) float64 {
+	paths, _ := filepath.Glob(filepath.Join(sysfsRoot, "devices/system/cpu/cpufreq/policy*/cpuinfo_max_freq"))
+	best := 0.0
+	for _, p := range paths {
+		b, err := infile.Read(p, infile.MaxSysfsAttr)
+		if err != nil {
+			continue
+		}
+		khz, err := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 32)
+		if err != nil {
+			continue
+		}
+		best = max(best, float64(khz)/1000)
+	}
+	return best
 }

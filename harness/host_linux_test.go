@@ -3,7 +3,11 @@ package harness
 import (
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
+	"time"
+
+	"github.com/joulebench/joulebench/results"
 )
 
 func TestFingerprint(t *testing.T) {
@@ -20,7 +24,16 @@ func TestFingerprint(t *testing.T) {
 	os.WriteFile(filepath.Join(root, "meminfo"), []byte("MemTotal:       16384 kB\nMemFree: 1 kB\n"), 0o644)
 	os.MkdirAll(filepath.Join(root, "sys/kernel"), 0o755)
 	os.WriteFile(filepath.Join(root, "sys/kernel/osrelease"), []byte("6.1.0-test\n"), 0o644)
-	h := Fingerprint(root)
+	sys := t.TempDir()
+	for i, khz := range []string{"3500000\n", "3900000\n"} {
+		d := filepath.Join(sys, "devices/system/cpu/cpufreq", "policy"+string(rune('0'+i)))
+		os.MkdirAll(d, 0o755)
+		os.WriteFile(filepath.Join(d, "cpuinfo_max_freq"), []byte(khz), 0o644)
+	}
+	h := Fingerprint(root, sys)
+	if h.MaxMHz != 3900 {
+		t.Errorf("max MHz = %v, want 3900", h.MaxMHz)
+	}
 	if h.CPUModel != "Intel(R) Xeon(R) Platinum 8375C CPU @ 2.90GHz" || h.LogicalCPUs != 4 || h.Sockets != 2 || h.Cores != 4 {
 		t.Errorf("cpu: %+v", h)
 	}
@@ -29,5 +42,24 @@ func TestFingerprint(t *testing.T) {
 	}
 	if len(h.CPUFlags) != 5 { // sse4_2 avx avx2 fma avx512f
 		t.Errorf("flags: %v", h.CPUFlags)
+	}
+}
+
+// A FIFO where cpuinfo should be would block procfs's whole-file read: the
+// fingerprint leaves the CPU fields empty instead of hanging.
+func TestFingerprintFIFO(t *testing.T) {
+	root := t.TempDir()
+	if err := syscall.Mkfifo(filepath.Join(root, "cpuinfo"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan results.Host, 1)
+	go func() { done <- Fingerprint(root, t.TempDir()) }()
+	select {
+	case h := <-done:
+		if h.CPUModel != "" {
+			t.Errorf("model from a FIFO: %q", h.CPUModel)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Fingerprint blocked on a FIFO")
 	}
 }

@@ -28,9 +28,23 @@ type Config struct {
 	MinTime time.Duration
 	// Reps is the number of measured repetitions per workload.
 	Reps int
+	// ReadTimeout is how long one meter read may take before the meter is
+	// declared hung; zero is DefaultReadTimeout.
+	ReadTimeout time.Duration
 	// Progress, if set, is told about each phase as it starts.
 	Progress func(Event)
+	// Checkpoint, if set, is given a copy of the record as it stands —
+	// every finished phase and repetition, every reading so far, marked
+	// incomplete — once the meters are described and after every phase,
+	// so that the caller can write it where a crash or SIGKILL cannot
+	// take it: such a kill then loses at most the repetition in progress.
+	// A checkpoint error is noted in the record; the run goes on.
+	Checkpoint func(*results.Record) error
 }
+
+// InProgressReason is the incomplete_reason of a checkpointed record: the
+// run had not finished when it was written.
+const InProgressReason = "the run had not finished when this record was written: it is still running, or it was killed (SIGKILL, out of memory, power loss); every phase and repetition in it had finished and was measured in full"
 
 // Event tells a progress display what the harness is doing.
 type Event struct {
@@ -75,22 +89,26 @@ func Run(ctx context.Context, cfg Config, meters []meter.Meter, ws []workloads.W
 	// every read, edges included, uses sctx.
 	sctx, stopCtx := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopCtx()
-	h.s = startSampler(sctx, meters, cfg.Interval)
+	h.s = startSampler(sctx, meters, cfg.Interval, cfg.ReadTimeout)
+	h.checkpoint()
 
 	err := h.all(ctx, ws)
 
 	if ctx.Err() != nil {
+		h.s.stopTicks()
 		if _, e := h.s.edge("interrupted"); e != nil {
 			err = errors.Join(err, e)
 		}
 	}
 	h.s.stop()
-	series, labels, tickErr := h.s.snapshot()
+	series, labels, faults := h.s.snapshot()
 	rec.Readings = flatten(meters, series, labels, h.t0)
 	rec.FinishedAt = time.Now()
-	if tickErr != nil {
-		rec.Notes = append(rec.Notes, "periodic readings: "+tickErr.Error())
+	if n := len(faults); n > 0 {
+		rec.Notes = append(rec.Notes, fmt.Sprintf("%d meter %s failed during the run (each is listed with the phase it fell in); first: %.3f s: %v",
+			n, plural(n, "read", "reads"), faults[0].at.Sub(h.t0).Seconds(), faults[0].err))
 	}
+	var me meterError
 	switch {
 	case ctx.Err() != nil:
 		rec.IncompleteReason = "interrupted: " + context.Cause(ctx).Error() + "; the repetitions finished before it are kept"
@@ -98,6 +116,11 @@ func Run(ctx context.Context, cfg Config, meters []meter.Meter, ws []workloads.W
 			return context.Cause(ctx)
 		}
 		return errors.Join(context.Cause(ctx), err)
+	case errors.As(err, &me):
+		// The meter failed, not the workload: the record says so, and
+		// keeps what was measured before.
+		rec.IncompleteReason = me.Error() + "; the phases and repetitions finished before it are kept, the one in progress is not"
+		return err
 	case err != nil && !errors.Is(err, ErrWorkloadFailed):
 		rec.IncompleteReason = err.Error()
 		return err
@@ -106,12 +129,47 @@ func Run(ctx context.Context, cfg Config, meters []meter.Meter, ws []workloads.W
 	return err
 }
 
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
 type run struct {
 	cfg    Config
 	meters []meter.Meter
 	rec    *results.Record
 	s      *sampler
 	t0     time.Time
+	// cur is the workload being measured, not yet in rec.Workloads.
+	cur              *results.Workload
+	checkpointFailed bool
+}
+
+// checkpoint hands a copy of the record as it stands to cfg.Checkpoint.
+func (h *run) checkpoint() {
+	if h.cfg.Checkpoint == nil {
+		return
+	}
+	snap := *h.rec
+	snap.Complete = false
+	snap.IncompleteReason = InProgressReason
+	// Clones, not appends to nil: an empty list must stay a list.
+	snap.Workloads = slices.Clone(h.rec.Workloads)
+	if h.cur != nil {
+		w := *h.cur
+		w.Reps = slices.Clone(h.cur.Reps)
+		snap.Workloads = append(snap.Workloads, w)
+	}
+	series, labels, _ := h.s.snapshot()
+	snap.Readings = flatten(h.meters, series, labels, h.t0)
+	snap.Notes = append([]string(nil), h.rec.Notes...)
+	snap.FinishedAt = time.Now()
+	if err := h.cfg.Checkpoint(&snap); err != nil && !h.checkpointFailed {
+		h.checkpointFailed = true
+		h.rec.Notes = append(h.rec.Notes, "could not write the record as the run went (a kill would have lost it): "+err.Error())
+	}
 }
 
 func (h *run) all(ctx context.Context, ws []workloads.Workload) error {
@@ -131,6 +189,7 @@ func (h *run) all(ctx context.Context, ws []workloads.Workload) error {
 			return err
 		}
 		h.rec.Idle = ph
+		h.checkpoint()
 	}
 	var failed []error
 	for i, w := range ws {
@@ -159,21 +218,27 @@ func (e meterError) Error() string { return "meter failed: " + e.err.Error() }
 func (e meterError) Unwrap() error { return e.err }
 
 // phase measures f between two edge readings, edge+"-start" and edge+"-end".
+// A meter that fails at either edge ends the phase with a meterError: its
+// energy cannot be known. Reads that failed in between are listed in the
+// phase's MeterFaults.
 func (h *run) phase(ctx context.Context, edge string, f func(context.Context) error) (*results.Phase, error) {
+	t0 := time.Now()
 	a, err := h.s.edge(edge + "-start")
 	if err != nil {
-		return nil, meterError{err}
+		return nil, meterError{fmt.Errorf("at edge %s-start: %w", edge, err)}
 	}
 	ferr := f(ctx)
 	b, err := h.s.edge(edge + "-end")
+	t1 := time.Now()
 	if err != nil {
-		return nil, errors.Join(ferr, meterError{err})
+		return nil, errors.Join(ferr, meterError{fmt.Errorf("at edge %s-end: %w", edge, err)})
 	}
 	if ferr != nil {
 		return nil, ferr
 	}
 	e, n, start, dur := h.measure(a, b)
-	return &results.Phase{Edge: edge, StartS: start, DurationS: dur, EnergyJ: e, Readings: n}, nil
+	return &results.Phase{Edge: edge, StartS: start, DurationS: dur, EnergyJ: e, Readings: n,
+		MeterFaults: h.s.faultsBetween(t0, t1, h.t0)}, nil
 }
 
 // measure integrates every meter between two edges: energy per domain in
@@ -222,9 +287,16 @@ func (h *run) workload(ctx context.Context, idx, count int, w workloads.Workload
 		WorkUnit:    spec.WorkUnit,
 		Reps:        []results.Rep{},
 	}
+	h.cur = &wr
 	defer func() {
+		h.cur = nil
 		if err != nil {
-			wr.Error = err.Error()
+			// A meter that failed is the meter's fault, not the
+			// workload's: the record's incomplete_reason names it.
+			// Nor is an interrupt: the record is marked incomplete.
+			if !errors.As(err, new(meterError)) && ctx.Err() == nil {
+				wr.Error = err.Error()
+			}
 			err = fmt.Errorf("%s: %w", spec.Name, err)
 		}
 		h.rec.Workloads = append(h.rec.Workloads, wr)
@@ -264,6 +336,12 @@ func (h *run) workload(ctx context.Context, idx, count int, w workloads.Workload
 		return fmt.Errorf("warm-up: %w", err)
 	}
 	wr.Warmup = warm
+	// The warm-up's calls are checked too, and the check gives the
+	// workload fresh inputs: no repetition can reuse the warm-up's answer.
+	if _, err := h.check(ctx, w, &wr, "warm-up"); err != nil {
+		return err
+	}
+	h.checkpoint()
 	iters := itersFor(h.cfg.MinTime, perIter)
 
 	for r := 0; r < h.cfg.Reps; r++ {
@@ -279,11 +357,21 @@ func (h *run) workload(ctx context.Context, idx, count int, w workloads.Workload
 		if err != nil {
 			return fmt.Errorf("repetition %d: %w", r+1, err)
 		}
-		wr.Reps = append(wr.Reps, results.Rep{
+		rep := results.Rep{
 			Index: r, Edge: edge, Attempts: 1, Iters: done, StartS: ph.StartS, DurationS: ph.DurationS,
-			EnergyJ: ph.EnergyJ, Readings: ph.Readings,
+			EnergyJ: ph.EnergyJ, Readings: ph.Readings, MeterFaults: ph.MeterFaults,
 			Work: results.Work{FLOPs: work.FLOPs, Items: work.Items, Quality: work.Quality},
-		})
+		}
+		// Every repetition's answer is checked, after its calls and
+		// outside its measured time, and the check re-arms the workload
+		// with fresh inputs for the next one.
+		chk, cerr := h.check(ctx, w, &wr, fmt.Sprintf("repetition %d", r+1))
+		rep.Check = chk
+		wr.Reps = append(wr.Reps, rep)
+		if cerr != nil {
+			return cerr
+		}
+		h.checkpoint()
 		if done > iters {
 			// The planned calls ran faster than the warm-up said (a turbo
 			// burst, a neighbour gone quiet): plan the next repetitions on
@@ -291,24 +379,39 @@ func (h *run) workload(ctx context.Context, idx, count int, w workloads.Workload
 			iters = done
 		}
 	}
-
-	if c, ok := w.(workloads.Checker); ok {
-		chk, err := c.Check(ctx)
-		if err != nil {
-			return fmt.Errorf("check: %w", err)
-		}
-		// JSON has no NaN or infinity; a non-finite error (a NaN answer) is
-		// kept as the largest float, and the detail says what it was.
-		if math.IsNaN(chk.Value) || math.IsInf(chk.Value, 0) {
-			chk.Detail = fmt.Sprintf("error was %v; %s", chk.Value, chk.Detail)
-			chk.Value, chk.OK = math.MaxFloat64, false
-		}
-		wr.Check = &results.Check{Name: chk.Name, Value: chk.Value, Limit: chk.Limit, OK: chk.OK, Detail: chk.Detail}
-		if !chk.OK {
-			return fmt.Errorf("check %s failed: %g > limit %g: %s", chk.Name, chk.Value, chk.Limit, chk.Detail)
-		}
-	}
 	return nil
+}
+
+// check runs the workload's answer check, if it has one, on the calls since
+// the last check. The workload's own Check field keeps the first failed
+// check, else the last one. A failed check ends the workload: a library
+// that gave one wrong answer is not measured further.
+func (h *run) check(ctx context.Context, w workloads.Workload, wr *results.Workload, what string) (*results.Check, error) {
+	c, ok := w.(workloads.Checker)
+	if !ok {
+		return nil, nil
+	}
+	chk, err := c.Check(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("%s: check: %w", what, err)
+	}
+	// JSON has no NaN or infinity; a non-finite error (a NaN answer) is
+	// kept as the largest float, and the detail says what it was.
+	if math.IsNaN(chk.Value) || math.IsInf(chk.Value, 0) {
+		chk.Detail = fmt.Sprintf("error was %v; %s", chk.Value, chk.Detail)
+		chk.Value, chk.OK = math.MaxFloat64, false
+	}
+	if !chk.OK && chk.Verdict == "" {
+		chk.Verdict = workloads.VerdictWrong
+	}
+	rc := &results.Check{Name: chk.Name, Value: chk.Value, Limit: chk.Limit, OK: chk.OK, Detail: chk.Detail, Verdict: chk.Verdict}
+	if wr.Check == nil || wr.Check.OK {
+		wr.Check = rc
+	}
+	if !chk.OK {
+		return rc, fmt.Errorf("%s: check %s failed (%s): %g > limit %g: %s", what, chk.Name, chk.Verdict, chk.Value, chk.Limit, chk.Detail)
+	}
+	return rc, nil
 }
 
 // runAtLeast makes the planned iters calls of w, then, if they took less
@@ -409,6 +512,11 @@ func describeMeters(meters []meter.Meter) []results.Meter {
 		if d, ok := m.(meter.Describer); ok {
 			rm.Source = d.Source()
 			rm.Notes = d.Notes()
+		}
+		// The longest gap between readings that cannot hide a counter
+		// wrap, where the meter can say.
+		if g, ok := m.(interface{ MaxGap() time.Duration }); ok {
+			rm.MaxGapS = g.MaxGap().Seconds()
 		}
 		for _, d := range m.Domains() {
 			rm.Domains = append(rm.Domains, results.Domain{

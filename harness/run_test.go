@@ -172,7 +172,7 @@ func TestRunFailedCheckKeepsGoing(t *testing.T) {
 	cfg.Idle, cfg.Reps, cfg.MinTime = 0, 1, 20*time.Millisecond
 	rec := &results.Record{}
 	err := Run(context.Background(), cfg, []meter.Meter{meter.DefaultFake()}, []workloads.Workload{bad, good}, rec)
-	if !errors.Is(err, ErrWorkloadFailed) || !strings.Contains(err.Error(), "bad: check residual failed") {
+	if !errors.Is(err, ErrWorkloadFailed) || !strings.Contains(err.Error(), "bad: warm-up: check residual failed") {
 		t.Fatalf("want a failed check of bad, got %v", err)
 	}
 	if !rec.Complete || len(rec.Workloads) != 2 || rec.Workloads[0].Error == "" || rec.Workloads[1].Error != "" {

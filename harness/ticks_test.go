@@ -56,7 +56,7 @@ func TestTicks(t *testing.T) {
 // context alive past an interrupt, so that its last edges are read.)
 func TestSamplerStop(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	s := startSampler(ctx, []meter.Meter{meter.DefaultFake()}, 2*time.Millisecond)
+	s := startSampler(ctx, []meter.Meter{meter.DefaultFake()}, 2*time.Millisecond, 0)
 	if _, err := s.edge("a"); err != nil {
 		t.Fatal(err)
 	}
@@ -67,9 +67,9 @@ func TestSamplerStop(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("cancel did not stop the sampler")
 	}
-	series, labels, err := s.snapshot()
-	if err != nil {
-		t.Fatal(err)
+	series, labels, faults := s.snapshot()
+	if len(faults) > 0 {
+		t.Fatal(faults[0].err)
 	}
 	if len(series[0]) < 3 || labels[0][0] != "a" {
 		t.Errorf("want the edge and some ticks, got %d readings, labels %q", len(series[0]), labels[0])

@@ -42,6 +42,8 @@ type Span struct {
 	// MaxGapS is the longest time between two consecutive readings of one
 	// meter inside the span: what the sampler actually achieved.
 	MaxGapS float64
+	// MeterGapS is that longest gap for each meter, by name.
+	MeterGapS map[string]float64
 }
 
 // EdgeSpan recomputes, from the record's raw readings alone, the span
@@ -88,7 +90,7 @@ func EdgeSpan(rec *results.Record, startEdge, endEdge string) (Span, bool) {
 			a.ended, a.t1 = true, r.TS
 		}
 	}
-	sp := Span{EnergyJ: map[string]float64{}, Readings: math.MaxInt}
+	sp := Span{EnergyJ: map[string]float64{}, Readings: math.MaxInt, MeterGapS: map[string]float64{}}
 	first, last := math.Inf(1), math.Inf(-1)
 	for name, a := range state {
 		if !a.started || !a.ended {
@@ -99,6 +101,7 @@ func EdgeSpan(rec *results.Record, startEdge, endEdge string) (Span, bool) {
 		}
 		sp.Readings = min(sp.Readings, a.n)
 		sp.MaxGapS = math.Max(sp.MaxGapS, a.gap)
+		sp.MeterGapS[name] = a.gap
 		first, last = math.Min(first, a.t0), math.Max(last, a.t1)
 	}
 	if len(state) == 0 {

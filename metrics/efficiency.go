@@ -176,7 +176,7 @@ func Summarize(rec *results.Record) []Summary {
 		}
 		s.Median = medianFigures(s.Reps)
 		s.Stats = repStats(s.Reps)
-		s.Validity = Validate(rec.Config, w, s.Stats[FigJPerItem])
+		s.Validity = Validate(rec, w, s.Stats[FigJPerItem])
 		out = append(out, s)
 	}
 	return out

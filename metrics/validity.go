@@ -3,6 +3,7 @@ package metrics
 import (
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/joulebench/joulebench/results"
 )
@@ -33,8 +34,11 @@ func (v Validity) Failed() []string {
 
 // Validate applies the run's rules (from its config: repetitions, minimum
 // duration and readings per repetition, maximum coefficient of variation
-// of energy per item) to one workload, each with a pass or fail and why.
-func Validate(cfg results.Config, w results.Workload, jPerItem Stats) Validity {
+// of energy per item) and the meters' (no failed read, no gap between
+// readings long enough to hide a counter wrap) to one workload of rec,
+// each with a pass or fail and why.
+func Validate(rec *results.Record, w results.Workload, jPerItem Stats) Validity {
+	cfg := rec.Config
 	var rules []Rule
 	add := func(name string, pass bool, format string, a ...any) {
 		rules = append(rules, Rule{Name: name, Pass: pass, Reason: fmt.Sprintf(format, a...)})
@@ -42,8 +46,16 @@ func Validate(cfg results.Config, w results.Workload, jPerItem Stats) Validity {
 	if w.Error != "" {
 		add("completed", false, "the workload failed: %s", w.Error)
 	}
-	if w.Check != nil {
-		add("answer checked", w.Check.OK, "%s %.3g (limit %.3g)", w.Check.Name, w.Check.Value, w.Check.Limit)
+	if bad := failedRepCheck(w); bad != "" {
+		add("answer checked", false, "%s", bad)
+	} else if w.Check != nil {
+		add("answer checked", w.Check.OK, "%s %.3g (limit %.3g)%s", w.Check.Name, w.Check.Value, w.Check.Limit, verdictWord(w.Check.Verdict))
+	}
+	if faults := repFaults(w); faults != "" {
+		add("meter reads", false, "%s", faults)
+	}
+	if gaps := repGaps(rec, w); gaps != "" {
+		add("reading gaps", false, "%s", gaps)
 	}
 	want := max(cfg.Reps, 1)
 	add("repetitions", len(w.Reps) >= want, "%d of the %d required", len(w.Reps), want)
@@ -69,4 +81,80 @@ func Validate(cfg results.Config, w results.Workload, jPerItem Stats) Validity {
 		v.Valid = v.Valid && r.Pass
 	}
 	return v
+}
+
+func verdictWord(v string) string {
+	if v == "" {
+		return ""
+	}
+	return " (" + v + ")"
+}
+
+// failedRepCheck describes the first repetition whose answer check failed,
+// "" when none did.
+func failedRepCheck(w results.Workload) string {
+	for _, r := range w.Reps {
+		if c := r.Check; c != nil && !c.OK {
+			return fmt.Sprintf("repetition %d: %s %.3g (limit %.3g)%s: %s", r.Index+1, c.Name, c.Value, c.Limit, verdictWord(c.Verdict), c.Detail)
+		}
+	}
+	return ""
+}
+
+// repFaults describes the repetitions during which a meter read failed:
+// their energy may miss what those reads would have seen.
+func repFaults(w results.Workload) string {
+	var reps []string
+	first := ""
+	for _, r := range w.Reps {
+		if len(r.MeterFaults) > 0 {
+			reps = append(reps, fmt.Sprint(r.Index+1))
+			if first == "" {
+				first = r.MeterFaults[0]
+			}
+		}
+	}
+	if len(reps) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("a meter read failed during %s %s (first: %s); the energy may miss a counter wrap in the gap",
+		plural(len(reps), "repetition", "repetitions"), strings.Join(reps, ", "), first)
+}
+
+// repGaps describes the first repetition with a gap between two readings
+// of a meter longer than that meter allows (Meter.MaxGapS): a counter can
+// wrap unseen in such a gap, and its energy is then too low.
+func repGaps(rec *results.Record, w results.Workload) string {
+	limits := map[string]float64{}
+	for _, m := range rec.Meters {
+		if m.MaxGapS > 0 {
+			limits[m.Name] = m.MaxGapS
+		}
+	}
+	if len(limits) == 0 {
+		return ""
+	}
+	for _, r := range w.Reps {
+		if r.Edge == "" {
+			continue
+		}
+		sp, ok := EdgeSpan(rec, r.Edge+"-start", r.Edge+"-end")
+		if !ok {
+			continue
+		}
+		for _, m := range rec.Meters {
+			if lim, ok := limits[m.Name]; ok && sp.MeterGapS[m.Name] > lim {
+				return fmt.Sprintf("repetition %d: meter %s went %.3g s between two readings, longer than the %.3g s in which its counter can wrap: energy may be lost",
+					r.Index+1, m.Name, sp.MeterGapS[m.Name], lim)
+			}
+		}
+	}
+	return ""
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

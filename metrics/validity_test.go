@@ -11,11 +11,11 @@ func TestValidate(t *testing.T) {
 	cfg := results.Config{Reps: 3, MinTimeS: 2, MinReadings: 10, MaxCV: 0.05}
 	rep := func(d float64, n int) results.Rep { return results.Rep{DurationS: d, Readings: n} }
 	good := results.Workload{Reps: []results.Rep{rep(2.1, 21), rep(2.0, 20), rep(2.2, 22)}, Check: &results.Check{Name: "residual", OK: true}}
-	if v := Validate(cfg, good, Stats{N: 3, CV: 0.01}); !v.Valid {
+	if v := Validate(&results.Record{Config: cfg}, good, Stats{N: 3, CV: 0.01}); !v.Valid {
 		t.Errorf("want valid, got %v", v.Failed())
 	}
 	bad := results.Workload{Reps: []results.Rep{rep(1.5, 21), rep(2.0, 4)}, Check: &results.Check{Name: "residual", Value: 1, Limit: 1e-9}}
-	v := Validate(cfg, bad, Stats{N: 2, CV: 0.2})
+	v := Validate(&results.Record{Config: cfg}, bad, Stats{N: 2, CV: 0.2})
 	if v.Valid {
 		t.Fatal("want invalid")
 	}

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/joulebench/joulebench/internal/infile"
 )
 
 // RecordFile is the name of a record inside its run directory.
@@ -24,7 +26,9 @@ func Marshal(r *Record) ([]byte, error) {
 	return append(b, '\n'), nil
 }
 
-// Decode parses a record and checks that this version can read it.
+// Decode parses a record and checks that this version can read it. A
+// record with a duplicate key anywhere is refused (ErrDuplicateKey), as a
+// certificate's payload is: it could be read two ways.
 func Decode(data []byte) (*Record, error) {
 	var probe struct {
 		SchemaVersion *int `json:"schema_version"`
@@ -40,29 +44,50 @@ func Decode(data []byte) (*Record, error) {
 	} else if v < 1 {
 		return nil, fmt.Errorf("invalid schema_version %d", v)
 	}
+	if err := checkDuplicateKeys(data); err != nil {
+		return nil, fmt.Errorf("not a valid joulebench record: %w", err)
+	}
 	var r Record
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&r); err != nil {
 		return nil, fmt.Errorf("decode record: %w", err)
 	}
+	if dec.More() {
+		return nil, errors.New("not a valid joulebench record: trailing data after the record object")
+	}
 	return &r, nil
 }
 
 // ReadFile reads and decodes the record at path. A directory is taken as a
-// run directory holding record.json.
+// run directory holding record.json. Anything but a regular file (a FIFO,
+// /dev/zero) and anything over infile.MaxRecord is refused.
 func ReadFile(path string) (*Record, error) {
-	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
-		path = filepath.Join(path, RecordFile)
-	}
-	data, err := os.ReadFile(path)
+	_, r, err := ReadFileBytes(path)
+	return r, err
+}
+
+// ReadFileBytes is ReadFile that also returns the bytes the record was
+// decoded from, so that a caller can hash exactly what it decoded.
+func ReadFileBytes(path string) ([]byte, *Record, error) {
+	path = Path(path)
+	data, err := infile.Read(path, infile.MaxRecord)
 	if err != nil {
-		return nil, fmt.Errorf("read record: %w", err)
+		return nil, nil, fmt.Errorf("read record: %w", err)
 	}
 	r, err := Decode(data)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return r, nil
+	return data, r, nil
+}
+
+// Path is where the record of p is: p itself, or p/record.json when p is a
+// run directory.
+func Path(p string) string {
+	if fi, err := os.Stat(p); err == nil && fi.IsDir() {
+		return filepath.Join(p, RecordFile)
+	}
+	return p
 }
 
 // WriteFile writes r to path atomically: the bytes go to a temporary file in

@@ -79,7 +79,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"", "invalid JSON"},
 		{"not json", "invalid JSON"},
 		{`{"run_id": "x"}`, "no schema_version"},
-		{`{"schema_version": 2}`, "newer schema"},
+		{`{"schema_version": 3}`, "newer schema"},
 		{`{"schema_version": 0}`, "invalid schema_version"},
 		{`{"schema_version": 1, "workloads": "many"}`, "decode record"},
 		{`[1,2]`, "invalid JSON"},
@@ -104,10 +104,17 @@ func FuzzDecode(f *testing.F) {
 	f.Add(b)
 	f.Add([]byte(`{"schema_version":1}`))
 	f.Add([]byte(`{"schema_version":1e400}`))
+	f.Add([]byte(`{"schema_version":2,"run_id":"a","run_id":"b"}`))
+	f.Add([]byte(`{"schema_version":2,"workloads":[{"reps":[{"work":{"flops":1,"flops":100}}]}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r, err := Decode(data)
 		if err != nil {
 			return
+		}
+		// What decodes has no key twice: a second reading of the same
+		// bytes (jq keeps the last, some parsers the first) cannot differ.
+		if err := checkDuplicateKeys(data); err != nil {
+			t.Fatalf("accepted a record with %v", err)
 		}
 		if r.SchemaVersion < 1 || r.SchemaVersion > SchemaVersion {
 			t.Fatalf("accepted schema_version %d", r.SchemaVersion)
@@ -117,4 +124,34 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("decoded record does not encode: %v", err)
 		}
 	})
+}
+
+// The forgery of item 6: a record that says its FLOPs twice, once honestly
+// (what a reviewer reading the file top-down sees) and once 100 times
+// larger (what encoding/json keeps).
+func TestDecodeRefusesDuplicateKeys(t *testing.T) {
+	b, _ := Marshal(sample())
+	forged := strings.Replace(string(b), `"flops": 6,`, `"flops": 6, "flops": 600,`, 1)
+	if forged == string(b) {
+		t.Fatal("test record has no flops field to duplicate")
+	}
+	_, err := Decode([]byte(forged))
+	if !errors.Is(err, ErrDuplicateKey) || !strings.Contains(err.Error(), "workloads[0].reps[0].work.flops") {
+		t.Errorf("want the duplicate named with its path, got %v", err)
+	}
+	for _, ok := range []string{`{"schema_version":2,"a":{"x":1},"b":{"x":1},"c":[{"x":1},{"x":2}]}`} {
+		if err := checkDuplicateKeys([]byte(ok)); err != nil {
+			t.Errorf("%s: %v", ok, err)
+		}
+	}
+	if _, err := Decode(append(b, []byte(`{"schema_version":2}`)...)); err == nil {
+		t.Error("trailing data after the record accepted")
+	}
+}
+
+// /dev/zero as a record would be read for ever; a FIFO would block.
+func TestReadFileRefusesDevices(t *testing.T) {
+	if _, err := ReadFile("/dev/zero"); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("/dev/zero: %v", err)
+	}
 }

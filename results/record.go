@@ -146,6 +146,9 @@ type Phase struct {
 	DurationS float64            `json:"duration_s"`
 	EnergyJ   map[string]float64 `json:"energy_j"`
 	Readings  int                `json:"readings"`
+	// MeterFaults lists meter reads that failed during the phase; the
+	// energy may then miss a counter wrap (see Rep.MeterFaults).
+	MeterFaults []string `json:"meter_faults,omitempty"`
 }
 
 // Workload is what one workload did in the run.

@@ -13,6 +13,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/joulebench/joulebench/internal/infile"
 )
 
 //go:embed suites/*.json
@@ -56,7 +58,7 @@ func LoadSuite(nameOrFile string) (*Suite, error) {
 	if data, err := suiteFiles.ReadFile(path.Join("suites", nameOrFile+".json")); err == nil {
 		return ParseSuite(data, nameOrFile)
 	}
-	data, err := os.ReadFile(nameOrFile)
+	data, err := infile.Read(nameOrFile, infile.MaxSuite)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("suite %q: not a built-in suite (%s) and no such file", nameOrFile, strings.Join(SuiteNames(), ", "))

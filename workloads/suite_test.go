@@ -1,11 +1,15 @@
 package workloads
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
+
+	"github.com/joulebench/joulebench/internal/infile"
 )
 
 func TestBuiltinSuites(t *testing.T) {
@@ -74,4 +78,21 @@ func FuzzParseSuite(f *testing.F) {
 			t.Fatalf("accepted an invalid suite: %+v", s)
 		}
 	})
+}
+
+// A suite file is outside input: /dev/zero, a FIFO or a file over the
+// limit is refused, not read for ever.
+func TestLoadSuiteRefusesNonFiles(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "suite.json")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	big := filepath.Join(dir, "big.json")
+	os.WriteFile(big, append([]byte(`{"name":"big","version":"1",`), bytes.Repeat([]byte(" "), infile.MaxSuite)...), 0o644)
+	for path, want := range map[string]string{"/dev/zero": "not a regular file", fifo: "not a regular file", big: "file too large"} {
+		if _, err := LoadSuite(path); err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), path) {
+			t.Errorf("LoadSuite(%s) = %v, want %q naming the file", path, err, want)
+		}
+	}
 }
