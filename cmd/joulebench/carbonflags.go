@@ -2,11 +2,10 @@ package main
 
 import (
 	"flag"
-
-	"os"
 	"strings"
 	"time"
 
+	"github.com/joulebench/joulebench/internal/infile"
 	"github.com/joulebench/joulebench/metrics"
 	"github.com/joulebench/joulebench/metrics/carbon"
 	"github.com/joulebench/joulebench/results"
@@ -73,7 +72,7 @@ func (c *carbonFlags) options(base carbon.Options) (carbon.Options, error) {
 		o.Region, o.Series = c.region, nil
 	}
 	if c.intensityFile != "" {
-		data, err := os.ReadFile(c.intensityFile)
+		data, err := infile.Read(c.intensityFile, infile.MaxIntensity)
 		if err != nil {
 			return o, usagef("--intensity-file: %w", err)
 		}

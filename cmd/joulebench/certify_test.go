@@ -168,7 +168,7 @@ func TestRerunArgs(t *testing.T) {
 func TestCertifyNewerSchema(t *testing.T) {
 	dir := t.TempDir()
 	rec := filepath.Join(dir, "record.json")
-	os.WriteFile(rec, []byte(`{"schema_version": 2}`), 0o644)
+	os.WriteFile(rec, []byte(`{"schema_version": 3}`), 0o644)
 	runCLI(t, "keygen", "--out", filepath.Join(dir, "k"))
 	_, _, err := runCLI(t, "certify", rec, "--key", filepath.Join(dir, "k", "joulebench.key"))
 	if err == nil || exitCode(err) != 2 || !strings.Contains(err.Error(), "newer schema") {

@@ -267,8 +267,8 @@ func TestCarbonEndToEnd(t *testing.T) {
 		t.Errorf("report --region FR: %v\n%s", err, out)
 	}
 	out, _, err = runCLI(t, "report", recs[0], "--benchfmt")
-	if err != nil || strings.Count(out, "BenchmarkJoulebench/gemm-fp64-1024 ") != 3 || !strings.Contains(out, "est-gCO2e/op") {
-		t.Errorf("benchfmt (a fake meter's units say est-): %v\n%s", err, out)
+	if err != nil || strings.Count(out, "BenchmarkJoulebench/gemm-fp64-1024 ") != 3 || !strings.Contains(out, "synthetic-gCO2e/op") {
+		t.Errorf("benchfmt (a fake meter's units say synthetic-): %v\n%s", err, out)
 	}
 	b, _ := os.ReadFile(csvPath)
 	lines := strings.Split(strings.TrimSpace(string(b)), "\n")

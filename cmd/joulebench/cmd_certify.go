@@ -91,6 +91,7 @@ func cmdCertify(_ context.Context, args []string, stdout, stderr io.Writer) erro
 	allow := fs.Bool("allow-estimated", false, "certify a level 0 record (estimated or synthetic energy); the certificate says level 0 wherever it shows a rating")
 	specFile := fs.String("spec", "", "certification spec FILE (default: the embedded spec v1)")
 	profile := fs.String("profile", "", "spec profile to judge by (default: the record's suite, else certify)")
+	force := fs.Bool("force", false, "replace a certificate that is already next to the record")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -99,7 +100,14 @@ func cmdCertify(_ context.Context, args []string, stdout, stderr io.Writer) erro
 		return usagef("certify takes one RECORD and --key KEY")
 	}
 	path := recordPath(pos[0])
-	rec, err := results.ReadFile(path)
+	out := filepath.Join(filepath.Dir(path), CertificateFile)
+	// A certificate already issued for this record is not silently
+	// replaced: it may be the one others have verified.
+	if _, err := os.Lstat(out); err == nil && !*force {
+		return usagef("%s already exists: certify does not replace a certificate; move it away, or pass --force to replace it", out)
+	}
+	// The record is hashed and judged from the same bytes, read once.
+	recBytes, rec, err := results.ReadFileBytes(path)
 	if err != nil {
 		return usageError{err}
 	}
@@ -121,15 +129,12 @@ func cmdCertify(_ context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := cert.Refusal(*allow); err != nil {
 		return fmt.Errorf("certify %s: refused: %w", path, err)
 	}
-	subject, err := certify.FileSubject(path)
-	if err != nil {
-		return err
-	}
+	sum := sha256.Sum256(recBytes)
+	subject := certify.Subject{Name: filepath.Base(path), SHA256: hex.EncodeToString(sum[:])}
 	env, err := certify.Sign(subject, certify.PredicateCertificate, cert, priv)
 	if err != nil {
 		return err
 	}
-	out := filepath.Join(filepath.Dir(path), CertificateFile)
 	if err := results.WriteFileAtomic(out, env, 0o644); err != nil {
 		return err
 	}

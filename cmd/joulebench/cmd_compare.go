@@ -13,6 +13,7 @@ import (
 	"github.com/joulebench/joulebench/metrics"
 	"github.com/joulebench/joulebench/metrics/carbon"
 	"github.com/joulebench/joulebench/results"
+	"github.com/joulebench/joulebench/results/report"
 )
 
 // side is one workload of one record, and its per-repetition figures.
@@ -22,10 +23,13 @@ type side struct {
 	jPerItem  []float64
 	gPerItem  []float64
 	estimated bool
+	synthetic bool
+	boundary  report.Boundary
 }
 
 func loadSide(rec *results.Record, path, workload string) (side, error) {
-	s := side{label: workload + " (" + path + ")", rec: rec, estimated: metrics.Estimated(rec) || metrics.Synthetic(rec)}
+	s := side{label: workload + " (" + path + ")", rec: rec, estimated: metrics.Estimated(rec), synthetic: metrics.Synthetic(rec),
+		boundary: report.RecordBoundary(rec)}
 	sums := metrics.Summarize(rec)
 	csum, hasCarbon, err := carbon.Summarize(rec)
 	if err != nil {
@@ -62,6 +66,9 @@ func cmdCompare(_ context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	var pairs [][2]side
+	// warnings say how the two records' energy boundaries differ: they
+	// hold for every workload the two share.
+	var warnings []string
 	switch {
 	case len(pos) == 1 && *base != "" && *other != "":
 		rec, err := readRecord(pos[0])
@@ -100,32 +107,48 @@ func cmdCompare(_ context.Context, args []string, stdout, stderr io.Writer) erro
 		if len(pairs) == 0 {
 			return usagef("%s and %s share no workload that ran without failing", pos[0], pos[1])
 		}
+		warnings = report.BoundaryWarnings(pos[0], report.RecordBoundary(br), pos[1], report.RecordBoundary(or))
 	default:
 		return usagef("compare takes BASE OTHER (two records), or one RECORD with --base WORKLOAD --other WORKLOAD")
 	}
 
+	// Estimated and Synthetic say whether a side's energy is modelled or
+	// made up by the fake meter; BaseBoundary and OtherBoundary what each
+	// side's total counts, and Warnings how they differ.
 	type row struct {
-		Base, Other string
-		Metric      string
-		BaseMedian  float64
-		OtherMedian float64
-		Saving      metrics.Saving
-		Estimated   bool
-		Statement   string
+		Base, Other   string
+		Metric        string
+		BaseMedian    float64
+		OtherMedian   float64
+		Saving        metrics.Saving
+		Estimated     bool
+		Synthetic     bool
+		BaseBoundary  report.Boundary
+		OtherBoundary report.Boundary
+		Warnings      []string `json:",omitempty"`
+		Statement     string
 	}
 	var rows []row
 	for _, p := range pairs {
 		est := p[0].estimated || p[1].estimated
+		syn := p[0].synthetic || p[1].synthetic
 		add := func(metric, what string, b, o []float64) {
 			if len(b) == 0 || len(o) == 0 {
 				return
 			}
 			s := metrics.Compare(b, o)
 			st := p[1].label + " " + s.Describe(what) + " than " + p[0].label
-			if est {
-				st += " (the energy of at least one side is estimated or synthetic, not measured)"
+			switch {
+			case syn:
+				st += " (the energy of at least one side is synthetic: made up by the fake meter, not measured)"
+			case est:
+				st += " (the energy of at least one side is estimated, not measured)"
 			}
-			rows = append(rows, row{p[0].label, p[1].label, metric, metrics.Median(b), metrics.Median(o), s, est, st})
+			if len(warnings) > 0 {
+				st += " (but see the WARNING above: the two records' totals are not alike)"
+			}
+			rows = append(rows, row{p[0].label, p[1].label, metric, metrics.Median(b), metrics.Median(o), s, est, syn,
+				p[0].boundary, p[1].boundary, warnings, st})
 		}
 		add("J/item", "energy per item", p[0].jPerItem, p[1].jPerItem)
 		add("gCO2e/item", "carbon per item", p[0].gPerItem, p[1].gPerItem)
@@ -135,11 +158,17 @@ func cmdCompare(_ context.Context, args []string, stdout, stderr io.Writer) erro
 		enc.SetIndent("", "  ")
 		return enc.Encode(rows)
 	}
+	for _, msg := range warnings {
+		fmt.Fprintln(stdout, "WARNING: "+msg)
+	}
 	t := tablewriter.NewTable(stdout, tablewriter.WithHeaderAutoFormat(tw.Off))
 	t.Header("base", "other", "metric", "base median", "other median", "saving (95% CI)")
 	for _, r := range rows {
 		m := r.Metric
-		if r.Estimated {
+		switch {
+		case r.Synthetic:
+			m += " (synthetic)"
+		case r.Estimated:
 			m += " (est.)"
 		}
 		t.Append(r.Base, r.Other, m, fmt.Sprintf("%.4g", r.BaseMedian), fmt.Sprintf("%.4g", r.OtherMedian),

@@ -12,6 +12,7 @@ import (
 	"github.com/olekukonko/tablewriter/tw"
 
 	"github.com/joulebench/joulebench/harness/meter"
+	"github.com/joulebench/joulebench/results/report"
 )
 
 func cmdMeters(_ context.Context, args []string, stdout, stderr io.Writer) error {
@@ -52,10 +53,20 @@ func cmdMeters(_ context.Context, args []string, stdout, stderr io.Writer) error
 		enc.SetIndent("", "  ")
 		return enc.Encode(rows)
 	}
-	t := tablewriter.NewTable(stdout, tablewriter.WithHeaderAutoFormat(tw.Off), tablewriter.WithRowAutoWrap(tw.WrapNormal), tablewriter.WithRowMaxWidth(72))
-	t.Header("meter", "status", "method", "measures", "why not / notes")
+	return writeMeters(stdout, sts)
+}
+
+// metersWidth is the width the meters table fits, as the run table does.
+const metersWidth = report.TableWidth
+
+// writeMeters prints what each backend can measure here, or why not, in a
+// table no wider than metersWidth: the domains and the reasons, which can
+// be long (a sysfs path, the fix to run), are wrapped inside their cells.
+func writeMeters(w io.Writer, sts []meter.Status) error {
+	head := []string{"meter", "status", "method", "measures", "why not / notes"}
+	var rows [][]string
 	for _, s := range sts {
-		status, method, doms, why := "yes", string(s.Method), "", strings.Join(s.Notes, "; ")
+		status, method, why := "yes", string(s.Method), strings.Join(s.Notes, "; ")
 		if s.Method.Estimated() {
 			method += " (ESTIMATED)"
 		}
@@ -67,7 +78,6 @@ func cmdMeters(_ context.Context, args []string, stdout, stderr io.Writer) error
 			}
 			ds = append(ds, n)
 		}
-		doms = strings.Join(ds, " ")
 		if s.Err != nil {
 			status, method = "no", ""
 			if !errors.Is(s.Err, errors.ErrUnsupported) {
@@ -75,11 +85,39 @@ func cmdMeters(_ context.Context, args []string, stdout, stderr io.Writer) error
 			}
 			why = s.Err.Error()
 		}
-		t.Append(s.Backend, status, method, doms, why)
+		rows = append(rows, []string{s.Backend, status, method, strings.Join(ds, " "), why})
+	}
+	// Each column but the last is as wide as its widest cell (the domain
+	// list wrapped at 24 columns); the reasons get what is left of the
+	// width: 6 rules and 2 spaces of padding a column take the rest.
+	const domainsWidth = 24
+	for _, r := range rows {
+		r[3] = strings.Join(report.Wrap(r[3], domainsWidth), "\n")
+	}
+	used := 6 + 2*len(head)
+	for j := range 4 {
+		wj := report.DisplayWidth(head[j])
+		for _, r := range rows {
+			for _, l := range strings.Split(r[j], "\n") {
+				wj = max(wj, report.DisplayWidth(l))
+			}
+		}
+		used += wj
+	}
+	whyWidth := max(metersWidth-used, 30)
+	for _, r := range rows {
+		r[4] = strings.Join(report.Wrap(r[4], whyWidth), "\n")
+	}
+	t := tablewriter.NewTable(w, tablewriter.WithHeaderAutoFormat(tw.Off), tablewriter.WithRowAutoWrap(tw.WrapNone))
+	t.Header(head[0], head[1], head[2], head[3], head[4])
+	for _, r := range rows {
+		if err := t.Append(r[0], r[1], r[2], r[3], r[4]); err != nil {
+			return err
+		}
 	}
 	if err := t.Render(); err != nil {
 		return err
 	}
-	fmt.Fprintln(stdout, "* reported but not added to the total (inside or overlapping another domain)")
+	fmt.Fprintln(w, "* reported but not added to the total (inside or overlapping another domain)")
 	return nil
 }

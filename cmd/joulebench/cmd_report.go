@@ -15,6 +15,7 @@ func cmdReport(_ context.Context, args []string, stdout, stderr io.Writer) error
 	asJSON := fs.Bool("json", false, "print the record as JSON")
 	benchfmt := fs.Bool("benchfmt", false, "print Go benchmark lines (J/op, flops/J, gCO2e/op) for benchstat")
 	emissions := fs.String("emissions-csv", "", "append the record to FILE in CodeCarbon's emissions.csv columns")
+	wide := fs.Bool("wide", false, "show every column of the table (s/rep, W, net-of-idle figures, BLAS per workload), however wide; the default fits 120 columns")
 	stats := fs.Bool("stats", false, "after the table, every figure's n, median, mean, sd, cv and 95% CI")
 	var cf carbonFlags
 	cf.register(fs)
@@ -41,7 +42,7 @@ func cmdReport(_ context.Context, args []string, stdout, stderr io.Writer) error
 		}
 	}
 	var tbl bytes.Buffer
-	if err := report.WriteTable(&tbl, rec); err != nil {
+	if err := report.WriteTableOptions(&tbl, rec, report.TableOptions{Wide: *wide}); err != nil {
 		return err
 	}
 	if err := output(stdout, rec, *asJSON, *benchfmt, tbl.Bytes()); err != nil {

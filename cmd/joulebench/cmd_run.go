@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -27,7 +29,7 @@ type runFlags struct {
 	interval, idle, warmup, minTime                                  time.Duration
 	reps, threads                                                    int
 	tdp                                                              float64
-	json, benchfmt                                                   bool
+	json, benchfmt, wide                                             bool
 	emissionsCSV                                                     string
 	carbon                                                           carbonFlags
 }
@@ -64,6 +66,7 @@ func measure(ctx context.Context, args []string, stdout, stderr io.Writer) (path
 	fs.DurationVar(&f.idle, "idle", -1, "idle baseline length (default: the suite's; 0 skips it)")
 	fs.DurationVar(&f.warmup, "warmup", -1, "warm-up per workload (default: the suite's)")
 	fs.DurationVar(&f.minTime, "min-time", 0, "shortest repetition (default: the suite's)")
+	fs.BoolVar(&f.wide, "wide", false, "show every column of the table (s/rep, W, net-of-idle figures, BLAS per workload), however wide; the default fits 120 columns")
 	fs.BoolVar(&f.benchfmt, "benchfmt", false, "print Go benchmark lines (J/op, flops/J, gCO2e/op) for benchstat instead of the table")
 	fs.StringVar(&f.emissionsCSV, "emissions-csv", "", "also append the run to FILE in CodeCarbon's emissions.csv columns")
 	f.carbon.register(fs)
@@ -100,6 +103,19 @@ func measure(ctx context.Context, args []string, stdout, stderr io.Writer) (path
 	case f.idle < -1 || f.warmup < -1:
 		return "", nil, usagef("--idle and --warmup must not be negative")
 	}
+	// A root given on the command line must be a directory: a typo would
+	// otherwise look like "this machine has no RAPL".
+	var rootErr error
+	fs.Visit(func(fl *flag.Flag) {
+		if fl.Name == "sysfs-root" || fl.Name == "proc-root" {
+			if err := checkRoot("--"+fl.Name, fl.Value.String()); err != nil && rootErr == nil {
+				rootErr = err
+			}
+		}
+	})
+	if rootErr != nil {
+		return "", nil, rootErr
+	}
 
 	suite, err := workloads.LoadSuite(f.suite)
 	if err != nil {
@@ -126,7 +142,14 @@ func measure(ctx context.Context, args []string, stdout, stderr io.Writer) (path
 		cfg.Reps, overrides = f.reps, append(overrides, "reps")
 	}
 
-	opts := workloads.Options{BLAS: f.blas, BLASCoreType: f.coretype, Threads: f.threads}
+	// The answer checks' seed is drawn afresh for every run, so that no
+	// library can know their random vectors or the repetitions' fresh
+	// inputs in advance; it is recorded, so the checks can be redone.
+	seed, err := newSeed()
+	if err != nil {
+		return "", nil, err
+	}
+	opts := workloads.Options{BLAS: f.blas, BLASCoreType: f.coretype, Threads: f.threads, Seed: seed}
 	var ws []workloads.Workload
 	for _, n := range names {
 		w, err := workloads.New(n, opts)
@@ -146,7 +169,7 @@ func measure(ctx context.Context, args []string, stdout, stderr io.Writer) (path
 	if err != nil {
 		// Asking for a meter that does not exist, or that this machine
 		// lacks, is bad input; a meter that is there but broken is a failure.
-		if errors.Is(err, meter.ErrUnknown) || errors.Is(err, errors.ErrUnsupported) {
+		if errors.Is(err, meter.ErrUnknown) || errors.Is(err, errors.ErrUnsupported) /*BADROOT*/ {
 			return "", nil, usageError{err}
 		}
 		return "", nil, err
@@ -162,13 +185,14 @@ func measure(ctx context.Context, args []string, stdout, stderr io.Writer) (path
 		RunID:         newRunID(time.Now()),
 		StartedAt:     time.Now(),
 		Tool:          results.Tool{Name: "joulebench", Version: ver, Commit: commit, GoVersion: runtime.Version()},
-		Host:          harness.Fingerprint(f.procRoot),
+		Host:          harness.Fingerprint(f.procRoot, f.sysfsRoot),
 		Config: results.Config{
 			Suite: suite.Name, SuiteVersion: suite.Version, Workloads: names, MeterSelection: f.meter,
 			SysfsRoot: f.sysfsRoot, IntervalS: f.interval.Seconds(), IdleS: cfg.Idle.Seconds(),
 			WarmupS: cfg.Warmup.Seconds(), MinTimeS: cfg.MinTime.Seconds(), Reps: cfg.Reps,
 			MinReadings: suite.MinReadings, MaxCV: suite.MaxCV, BLAS: f.blas, BLASCoreType: f.coretype,
 			Threads: f.threads, TDPW: f.tdp, Overrides: overrides, Args: append([]string{"run"}, args...),
+			CheckSeed: fmt.Sprintf("%016x", seed),
 		},
 		Notes: sel.Notes,
 	}
@@ -182,6 +206,13 @@ func measure(ctx context.Context, args []string, stdout, stderr io.Writer) (path
 	if isTerminal(stderr) {
 		cfg.Progress = progressPrinter(stderr)
 	}
+	// The record is written as the run goes, atomically, after every
+	// phase: a SIGKILL, an out-of-memory kill or a second Ctrl-C loses at
+	// most the repetition in progress, and what is on disk is always a
+	// whole record (marked incomplete) that report and certify read.
+	cfg.Checkpoint = func(r *results.Record) error { return results.WriteFile(recPath, r) }
+	recordInProgress.Store(recPath)
+	defer recordInProgress.Store("")
 	runErr := harness.Run(ctx, cfg, sel.Meters, ws, rec)
 	if cfg.Progress != nil {
 		fmt.Fprint(stderr, "\r\033[K")
@@ -200,15 +231,19 @@ func measure(ctx context.Context, args []string, stdout, stderr io.Writer) (path
 	if err := results.WriteFile(recPath, rec); err != nil {
 		return "", nil, errors.Join(runErr, err)
 	}
-	var tbl, stats bytes.Buffer
-	if err := report.WriteTable(&tbl, rec); err != nil {
+	var tbl, wideTbl, stats bytes.Buffer
+	if err := report.WriteTableOptions(&tbl, rec, report.TableOptions{Wide: f.wide}); err != nil {
+		return recPath, rec, errors.Join(runErr, err)
+	}
+	if err := report.WriteTableOptions(&wideTbl, rec, report.TableOptions{Wide: true}); err != nil {
 		return recPath, rec, errors.Join(runErr, err)
 	}
 	if err := report.WriteStats(&stats, rec); err != nil {
 		return recPath, rec, errors.Join(runErr, err)
 	}
-	// report.txt has the table and every figure's statistics.
-	if err := results.WriteFileAtomic(filepath.Join(dir, "report.txt"), append(bytes.Clone(tbl.Bytes()), stats.Bytes()...), 0o644); err != nil {
+	// report.txt is a file, not a terminal: it has every column, and every
+	// figure's statistics.
+	if err := results.WriteFileAtomic(filepath.Join(dir, "report.txt"), append(bytes.Clone(wideTbl.Bytes()), stats.Bytes()...), 0o644); err != nil {
 		return recPath, rec, errors.Join(runErr, err)
 	}
 	if err := output(stdout, rec, f.json, f.benchfmt, tbl.Bytes()); err != nil {
@@ -225,6 +260,27 @@ func measure(ctx context.Context, args []string, stdout, stderr io.Writer) (path
 		return recPath, rec, fmt.Errorf("run incomplete (record kept at %s): %w", recPath, runErr)
 	}
 	return recPath, rec, runErr
+}
+
+// checkRoot refuses a --sysfs-root or --proc-root that is not a directory.
+func checkRoot(flagName, dir string) error {
+	fi, err := os.Stat(dir)
+	switch {
+	case err != nil:
+		return usagef("%s %s: %v; give the directory where the filesystem is mounted", flagName, dir, err)
+	case !fi.IsDir():
+		return usagef("%s %s: not a directory; give the directory where the filesystem is mounted", flagName, dir)
+	}
+	return nil
+}
+
+// newSeed draws a seed from the system's random source.
+func newSeed() (uint64, error) {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return 0, fmt.Errorf("draw the answer checks' seed: %w", err)
+	}
+	return binary.LittleEndian.Uint64(b[:]), nil
 }
 
 // output prints the record as JSON, benchmark lines or the table.

@@ -16,10 +16,14 @@ import (
 //
 //	BenchmarkJoulebench/gemm-fp64-1024 36 55555555 ns/op 0.14 J/op 1.5e10 flops/J 1.8e-05 gCO2e/op
 //
-// An op is one work item (a GEMM call). Energy is gross. When the record's
-// energy is modelled, the units say so (est-J/op, flops/est-J,
-// est-gCO2e/op): benchstat then never sets an estimate beside a measurement
-// as if they were the same quantity.
+// An op is one work item (a GEMM call). Energy is gross: benchfmt carries
+// no net-of-idle figure. When the record's energy is not measured, the
+// units say so: modelled energy is est-J/op, flops/est-J, est-gCO2e/op;
+// the fake meter's made-up energy is synthetic-J/op, flops/synthetic-J,
+// synthetic-gCO2e/op. benchstat compares only lines of the same unit, so
+// it then never sets an estimate or a made-up figure beside a measurement
+// as if they were the same quantity, nor a made-up figure beside an
+// estimate.
 func WriteBenchfmt(w io.Writer, rec *results.Record) error {
 	fmt.Fprintf(w, "goos: %s\ngoarch: %s\n", osName(rec.Host.OS), rec.Host.Arch)
 	if rec.Host.CPUModel != "" {
@@ -34,10 +38,7 @@ func WriteBenchfmt(w io.Writer, rec *results.Record) error {
 	if rec.Carbon != nil {
 		fmt.Fprintf(w, "joulebench-carbon: %s %s %.4g g/kWh pue %.3g\n", rec.Carbon.Method, rec.Carbon.Region, rec.Carbon.GramsPerKWh, rec.Carbon.PUE)
 	}
-	jUnit, fUnit, gUnit := "J/op", "flops/J", "gCO2e/op"
-	if metrics.Estimated(rec) || metrics.Synthetic(rec) {
-		jUnit, fUnit, gUnit = "est-J/op", "flops/est-J", "est-gCO2e/op"
-	}
+	jUnit, fUnit, gUnit := benchUnits(rec)
 	csum, hasCarbon, err := carbon.Summarize(rec)
 	if err != nil {
 		return err
@@ -61,6 +62,21 @@ func WriteBenchfmt(w io.Writer, rec *results.Record) error {
 		}
 	}
 	return nil
+}
+
+// benchUnits are the units of a record's energy, J/op, flops/J and
+// gCO2e/op, marked "synthetic-" when a fake meter made them up (whatever
+// else the record has: a made-up figure taints a total) or "est-" when a
+// model estimated them.
+func benchUnits(rec *results.Record) (j, flops, grams string) {
+	k := ""
+	switch {
+	case metrics.Synthetic(rec):
+		k = "synthetic-"
+	case metrics.Estimated(rec):
+		k = "est-"
+	}
+	return k + "J/op", "flops/" + k + "J", k + "gCO2e/op"
 }
 
 // osName reduces "linux (Debian GNU/Linux 12)" to "linux" for goos.

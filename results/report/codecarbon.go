@@ -100,11 +100,14 @@ func CodeCarbonRows(rec *results.Record) ([][]string, error) {
 			"ram_total_size": f(math.Round(float64(rec.Host.MemoryBytes)/(1<<30)*100) / 100),
 			"tracking_mode":  "machine", "on_cloud": onCloud, "pue": f(rec.Carbon.PUE),
 		}
+		// tracking_mode is the one column that says how the energy was
+		// had. A fake meter's figures are made up, not estimated: that
+		// is said first, even when a model also counts in the total.
 		switch {
-		case metrics.Estimated(rec):
-			row["tracking_mode"] = "machine (estimated: modelled from CPU utilisation and TDP)"
 		case metrics.Synthetic(rec):
 			row["tracking_mode"] = "synthetic (fake meter: not a measurement)"
+		case metrics.Estimated(rec):
+			row["tracking_mode"] = "machine (estimated: modelled from CPU utilisation and TDP)"
 		}
 		out := make([]string, len(codeCarbonColumns))
 		for c, name := range codeCarbonColumns {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
+	"strings"
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
@@ -17,24 +19,26 @@ import (
 // repetitions: n, median, mean, standard deviation, coefficient of
 // variation and the 95% bootstrap confidence interval of the median.
 func WriteStats(w io.Writer, rec *results.Record) error {
-	est := ""
-	if metrics.Estimated(rec) {
-		est = " (estimated)"
-	} else if metrics.Synthetic(rec) {
-		est = " (synthetic)"
-	}
+	est := kindWord(metrics.Estimated(rec), metrics.Synthetic(rec))
 	csum, hasCarbon, _ := carbon.Summarize(rec)
-	figs := []struct {
+	type fig struct {
 		name, key string
 		scale     float64
 		energy    bool
-	}{
+	}
+	figs := []fig{
 		{"GFLOP/s", metrics.FigFLOPS, 1e-9, false},
 		{"power W", metrics.FigPowerW, 1, true},
 		{"J/item", metrics.FigJPerItem, 1, true},
 		{"net J/item", metrics.FigNetJPerItem, 1, true},
 		{"GFLOPS/W", metrics.FigFLOPsPerJ, 1e-9, true},
 		{"net GFLOPS/W", metrics.FigNetFLOPsPerJ, 1e-9, true},
+	}
+	if !hasBaseline(rec) {
+		// Without a baseline the idle power is taken as zero and "net"
+		// would be gross under another name.
+		figs = slices.DeleteFunc(figs, func(f fig) bool { return strings.HasPrefix(f.name, "net ") })
+		fmt.Fprintf(w, "\nnet: %s, so only gross figures are shown\n", noBaseline(rec))
 	}
 	for i, s := range metrics.Summarize(rec) {
 		fmt.Fprintf(w, "\n%s: statistics over %d repetitions (95%% CI: smoothed bootstrap of the median, fixed seed)\n", s.Name, len(s.Reps))

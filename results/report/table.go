@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/renderer"
 	"github.com/olekukonko/tablewriter/tw"
 
 	"github.com/joulebench/joulebench/metrics"
@@ -14,11 +16,104 @@ import (
 	"github.com/joulebench/joulebench/results"
 )
 
-// WriteTable prints a run: what measured it, then one row per workload
-// with the median of its repetitions, then any warnings.
+// TableWidth is the width, in terminal columns, that the default table
+// and the prose around it fit: a 120-column terminal shows it unwrapped.
+const TableWidth = 120
+
+// TableOptions choose how a run's table is laid out.
+type TableOptions struct {
+	// Wide shows every column — s/rep, W, the net-of-idle figures and
+	// each workload's BLAS — however wide the table gets. The default
+	// table shows the most useful columns and fits TableWidth, leaving out
+	// (and naming) the least useful ones when they do not fit.
+	Wide bool
+}
+
+// WriteTable prints a run as the default, narrow table: what measured it,
+// then one row per workload with the median of its repetitions and its
+// 95% confidence interval, then notes and warnings. Every line fits
+// TableWidth columns.
 func WriteTable(w io.Writer, rec *results.Record) error {
-	est := metrics.Estimated(rec)
-	fmt.Fprintf(w, "run %s  suite %s v%s  %s\n", rec.RunID, rec.Config.Suite, rec.Config.SuiteVersion, hostLine(rec.Host))
+	return WriteTableOptions(w, rec, TableOptions{})
+}
+
+// column is one column of the run table, with its cell in every row.
+type column struct {
+	head string
+	left bool // aligned left (text), else right (numbers)
+	// wide: shown only in the wide table; drop: in the narrow table,
+	// left out in this order (1 first) while the table is too wide; 0
+	// never.
+	wide bool
+	drop int
+	// energy marks a figure that comes from the meters, so that it is
+	// labelled estimated or synthetic with them.
+	energy bool
+	cells  []string
+	// fig, for a figure column: its name in notes, and per row how many
+	// repetitions gave it (Stats.N) and why the others did not.
+	fig  string
+	n    []int
+	why  []string
+	reps []int
+	// stats and scale give a figure column's statistics in each row.
+	stats func(i int) metrics.Stats
+	scale float64
+}
+
+// precisionOf formats c's cells (a net figure) to no more decimals than
+// four significant digits of g's (its gross figure) in the same row.
+func (c *column) precisionOf(g *column) {
+	for i, cell := range c.cells {
+		if cell == "-" || g.cells[i] == "-" {
+			continue
+		}
+		c.cells[i] = ciCell(c.stats(i), c.scale, g.stats(i).Median*g.scale)
+	}
+}
+
+// WriteTableOptions prints a run as WriteTable does, laid out as opt says.
+func WriteTableOptions(w io.Writer, rec *results.Record, opt TableOptions) error {
+	est, syn := metrics.Estimated(rec), metrics.Synthetic(rec)
+	baseline := hasBaseline(rec)
+	sums := metrics.Summarize(rec)
+	csum, hasCarbon, cerr := carbon.Summarize(rec)
+	showCarbon := hasCarbon && cerr == nil
+
+	cols := buildColumns(rec, sums, csum, showCarbon, baseline)
+	var shown, dropped []*column
+	for _, c := range cols {
+		if !c.wide || opt.Wide {
+			shown = append(shown, c)
+		}
+	}
+	var table string
+	for {
+		var err error
+		table, err = renderRunTable(shown, rec)
+		if err != nil {
+			return err
+		}
+		if opt.Wide || maxWidth(table) <= TableWidth {
+			break
+		}
+		// Leave out the next column in the drop order, if any is left.
+		next := -1
+		for i, c := range shown {
+			if c.drop > 0 && (next < 0 || c.drop < shown[next].drop) {
+				next = i
+			}
+		}
+		if next < 0 {
+			break
+		}
+		dropped = append(dropped, shown[next])
+		shown = slices.Delete(shown, next, next+1)
+	}
+
+	var b strings.Builder
+	say := func(format string, a ...any) { prose(&b, TableWidth, format, a...) }
+	say("run %s  suite %s v%s  %s", rec.RunID, rec.Config.Suite, rec.Config.SuiteVersion, hostLine(rec.Host))
 	for _, m := range rec.Meters {
 		var doms []string
 		for _, d := range m.Domains {
@@ -35,22 +130,22 @@ func WriteTable(w io.Writer, rec *results.Record) error {
 		case m.Method == results.MethodSynthetic:
 			label = "SYNTHETIC (fake meter: made-up figures, not a measurement)"
 		}
-		fmt.Fprintf(w, "meter %s: %s; %s\n", m.Name, label, strings.Join(doms, ", "))
+		say("meter %s: %s; %s", m.Name, label, strings.Join(doms, ", "))
 	}
 	if est {
-		fmt.Fprintln(w, "ESTIMATE: energy is modelled from CPU utilisation and TDP, not measured.")
+		say("ESTIMATE: energy is modelled from CPU utilisation and TDP, not measured.")
 	}
-	if metrics.Synthetic(rec) {
-		fmt.Fprintln(w, "FAKE METER: the energy figures are synthetic, for tests and demos; they describe no hardware.")
+	if syn {
+		say("FAKE METER: the energy figures are synthetic, for tests and demos; they describe no hardware.")
 	}
 	if len(rec.Config.Overrides) > 0 {
-		fmt.Fprintf(w, "suite rules overridden: %s\n", strings.Join(rec.Config.Overrides, ", "))
+		say("suite rules overridden: %s", strings.Join(rec.Config.Overrides, ", "))
 	}
-	if rec.Idle != nil {
-		fmt.Fprintf(w, "idle baseline: %s over %.1f s%s\n", metrics.IdlePower(rec), rec.Idle.DurationS, estWord(est))
+	if baseline {
+		say("idle baseline: %s over %.1f s%s", metrics.IdlePower(rec), rec.Idle.DurationS, kindWord(est, syn))
+	} else {
+		say("net: %s, so only gross figures are shown", noBaseline(rec))
 	}
-
-	csum, hasCarbon, cerr := carbon.Summarize(rec)
 	if c := rec.Carbon; c != nil {
 		how := "annual average"
 		if c.Method == results.CarbonSeries {
@@ -60,32 +155,95 @@ func WriteTable(w io.Writer, rec *results.Record) error {
 		if c.Embodied != nil {
 			emb = fmt.Sprintf("embodied %g kgCO2e over %g years × share %g (%s)", c.Embodied.KgCO2e, c.Embodied.LifetimeYears, c.Embodied.Share, c.Embodied.Source)
 		}
-		fmt.Fprintf(w, "carbon: %.4g gCO2e/kWh (%s) from %s; PUE %g; %s\n", c.GramsPerKWh, how, c.Source, c.PUE, emb)
-		fmt.Fprintf(w, "  gCO2e/call is the SCI (ISO/IEC 21031) per GEMM call: (E·PUE·I + M) / calls, E gross over %s\n", c.Boundary)
+		say("carbon: %.4g gCO2e/kWh (%s) from %s; PUE %g; %s", c.GramsPerKWh, how, c.Source, c.PUE, emb)
+		say("  gCO2e/call is the SCI (ISO/IEC 21031) per GEMM call: (E·PUE·I + M) / calls, E gross over %s", c.Boundary)
 		for _, n := range c.Notes {
-			fmt.Fprintf(w, "  note: %s\n", n)
+			say("  note: %s", n)
 		}
 	}
-	e := ""
-	switch {
-	case est:
-		e = " (est.)"
-	case metrics.Synthetic(rec):
-		e = " (synthetic)"
+	say("cells: median and 95%% CI (±half-width, or [low, high] when asymmetric)")
+	var energy []string
+	for _, c := range shown {
+		if c.energy {
+			energy = append(energy, c.head)
+		}
 	}
-	t := tablewriter.NewTable(w, tablewriter.WithHeaderAutoFormat(tw.Off), tablewriter.WithRowAlignment(tw.AlignRight))
-	head := []any{"workload", "reps", "s/rep", "GFLOP/s ±95% CI", "power W" + e + " ±95% CI", "J/call" + e + " ±95% CI", "GFLOPS/W" + e + " ±95% CI", "net GFLOPS/W" + e + " ±95% CI"}
-	if hasCarbon && cerr == nil {
-		head = append(head, "gCO2e/call"+e+" ±95% CI")
+	if len(energy) > 0 {
+		// Gross is all the energy the total's domains counted; net takes
+		// off what the idle baseline would have drawn over the same time.
+		how := "gross"
+		for _, c := range shown {
+			if c.energy && strings.HasPrefix(c.head, "net ") {
+				how = "gross, or net of the idle baseline where the head says net"
+				break
+			}
+		}
+		list := strings.Join(energy, ", ")
+		switch {
+		case syn:
+			say("energy figures (%s) (synthetic): made up by the fake meter, not measured; %s", list, how)
+		case est:
+			say("energy figures (%s) (est.): ESTIMATED, not measured; %s", list, how)
+		case methods(rec) == "":
+			say("energy figures (%s): no meter; %s", list, how)
+		default:
+			say("energy figures (%s): measured (%s); %s", list, methods(rec), how)
+		}
 	}
-	t.Header(append(head, "valid", "BLAS")...)
+	b.WriteString(table)
+
+	// Under the table: what is not shown, and why a figure used fewer
+	// repetitions than the row has.
+	if !opt.Wide {
+		blas := map[string]bool{}
+		for _, wl := range rec.Workloads {
+			blas[blasLine(wl)] = true
+		}
+		switch {
+		case len(blas) == 1 && !blas[""]:
+			say("BLAS: %s (every workload)", blasLine(rec.Workloads[0]))
+		case len(blas) > 1:
+			for _, wl := range rec.Workloads {
+				if s := blasLine(wl); s != "" {
+					say("BLAS of %s: %s", wl.Name, s)
+				}
+			}
+		}
+		var left []string
+		if len(dropped) > 0 {
+			var names []string
+			for _, c := range cols { // in the table's order
+				if slices.Contains(dropped, c) {
+					names = append(names, c.head)
+				}
+			}
+			left = append(left, strings.Join(names, ", ")+fmt.Sprintf(" (left out to fit %d columns)", TableWidth))
+		}
+		if baseline {
+			left = append(left, fmt.Sprintf("net %s, net GFLOPS/W (net of the idle baseline)", headOf(cols, "J/call")))
+		}
+		if len(left) > 0 {
+			say("--wide adds: %s", strings.Join(left, "; "))
+		}
+	}
+	single := false
+	for _, c := range shown {
+		for i, n := range c.n {
+			single = single || (n == 1 && c.cells[i] != "-")
+			if c.reps[i] > n {
+				say("reps: %s %s is from %d of %d repetitions; %s", rec.Workloads[i].Name, c.fig, n, c.reps[i], c.why[i])
+			}
+		}
+	}
+	if single {
+		say("a figure without ± or [ ] comes from one repetition: it has no confidence interval")
+	}
 	var warnings []string
 	if cerr != nil {
 		warnings = append(warnings, "no carbon figures: "+cerr.Error())
 	}
-	for i, s := range metrics.Summarize(rec) {
+	for i, s := range sums {
 		wl := rec.Workloads[i]
-		m := s.Median
 		for _, r := range s.Validity.Failed() {
 			warnings = append(warnings, wl.Name+": INVALID: "+r)
 		}
@@ -94,75 +252,315 @@ func WriteTable(w io.Writer, rec *results.Record) error {
 				warnings = append(warnings, fmt.Sprintf("%s repetition %d: %s", wl.Name, r.Index+1, msg))
 			}
 		}
-		blas := wl.Info["provider"]
-		if k := wl.Info["corename"]; k != "" {
-			blas += " " + k
-		}
-		if wl.Info["threads"] != "" {
-			blas += " ×" + wl.Info["threads"]
-		}
 		if msg := wl.Info["warning"]; msg != "" {
 			warnings = append(warnings, wl.Name+": "+msg)
 		}
 		if wl.Error != "" {
 			warnings = append(warnings, wl.Name+": FAILED: "+wl.Error)
 		}
-		valid := "yes"
-		if !s.Validity.Valid {
-			valid = "NO"
-		}
-		if wl.Error != "" {
-			// A failed workload's figures describe a wrong or partial
-			// answer: they are not shown as results.
-			row := []any{s.Name, fmt.Sprint(len(s.Reps)), "FAILED", "-", "-", "-", "-", "-"}
-			if hasCarbon && cerr == nil {
-				row = append(row, "-")
-			}
-			t.Append(append(row, "NO", blas)...)
-			continue
-		}
-		row := []any{s.Name, fmt.Sprint(len(s.Reps)), num(m.Duration.Seconds(), 2), pm(s.Stats[metrics.FigFLOPS], 1e-9, 1),
-			pm(s.Stats[metrics.FigPowerW], 1, 1), pm(s.Stats[metrics.FigJPerItem], 1, 3), pm(s.Stats[metrics.FigFLOPsPerJ], 1e-9, 3),
-			pm(s.Stats[metrics.FigNetFLOPsPerJ], 1e-9, 3)}
-		if hasCarbon && cerr == nil {
-			row = append(row, pmg(csum[i].Stats[carbon.FigGramsPerItem]))
-		}
-		t.Append(append(row, valid, blas)...)
-	}
-	if err := t.Render(); err != nil {
-		return err
 	}
 	for _, msg := range warnings {
-		fmt.Fprintln(w, "WARNING: "+msg)
+		say("WARNING: %s", msg)
 	}
 	for _, n := range rec.Notes {
-		fmt.Fprintln(w, "note: "+n)
+		say("note: %s", n)
 	}
 	if !rec.Complete {
-		fmt.Fprintln(w, "INCOMPLETE: "+rec.IncompleteReason)
+		say("INCOMPLETE: %s", rec.IncompleteReason)
 	}
-	return nil
+	_, err := io.WriteString(w, b.String())
+	return err
 }
 
-// pmg formats a small carbon figure as "median ±half-width" in three
-// significant digits.
-func pmg(st metrics.Stats) string {
-	if st.N == 0 || math.IsNaN(st.Median) {
-		return "-"
+// buildColumns computes every column the run table can show, in order.
+func buildColumns(rec *results.Record, sums []metrics.Summary, csum []carbon.Summary, showCarbon, baseline bool) []*column {
+	workload := &column{head: "workload", left: true}
+	reps := &column{head: "reps"}
+	srep := &column{head: "s/rep", drop: 1}
+	valid := &column{head: "valid"}
+	blas := &column{head: "BLAS", left: true, wide: true}
+
+	// A figure column: its stats in each row, scaled, and why a
+	// repetition gave no value. A failed workload's figures describe a
+	// wrong or partial answer: they are not shown as results.
+	figure := func(head, fig string, energy bool, scale float64, stats func(i int) metrics.Stats, undefined func(rf metrics.RepFigures, r results.Rep) string) *column {
+		c := &column{head: head, fig: fig, energy: energy, stats: stats, scale: scale}
+		for i, s := range sums {
+			st := stats(i)
+			wl := rec.Workloads[i]
+			if wl.Error != "" {
+				c.cells = append(c.cells, "-")
+				c.n, c.reps, c.why = append(c.n, len(wl.Reps)), append(c.reps, len(wl.Reps)), append(c.why, "")
+				continue
+			}
+			c.cells = append(c.cells, ciCell(st, scale, 0))
+			c.n, c.reps = append(c.n, st.N), append(c.reps, len(wl.Reps))
+			c.why = append(c.why, undefinedIn(s, wl, undefined))
+		}
+		return c
 	}
-	return fmt.Sprintf("%.3g ±%.2g", st.Median, st.HalfWidth())
+	// A column of a figure that can be tiny (J, grams) gets the SI
+	// prefix that keeps its cells above 1.
+	scaled := func(unit string, stats func(i int) metrics.Stats) (string, float64) {
+		var med []float64
+		for i := range sums {
+			if rec.Workloads[i].Error == "" {
+				med = append(med, stats(i).Median)
+			}
+		}
+		p := pickPrefix(med)
+		return p.name + unit, p.scale
+	}
+	st := func(key string) func(i int) metrics.Stats {
+		return func(i int) metrics.Stats { return sums[i].Stats[key] }
+	}
+	noTime := func(rf metrics.RepFigures, _ results.Rep) string {
+		if rf.Duration <= 0 {
+			return "no duration"
+		}
+		return ""
+	}
+	noEnergy := func(rf metrics.RepFigures, _ results.Rep) string {
+		if rf.Gross <= 0 {
+			return "no energy counted"
+		}
+		return ""
+	}
+	noNet := func(rf metrics.RepFigures, _ results.Rep) string {
+		if rf.Net <= 0 {
+			return "net energy ≤ 0 (no more than the idle baseline draws)"
+		}
+		return ""
+	}
+	noItems := func(_ metrics.RepFigures, r results.Rep) string {
+		if r.Work.Items <= 0 {
+			return "no items done"
+		}
+		return ""
+	}
+
+	flops := figure("GFLOP/s", "GFLOP/s", false, 1e-9, st(metrics.FigFLOPS), noTime)
+	flops.drop = 3
+	watts := figure("W", "W", true, 1, st(metrics.FigPowerW), noTime)
+	watts.drop = 2
+	jHead, jScale := scaled("J/call", st(metrics.FigJPerItem))
+	jcall := figure(jHead, jHead, true, jScale, st(metrics.FigJPerItem), noItems)
+	jcall.drop = 5
+	fpj := figure("GFLOPS/W", "GFLOPS/W", true, 1e-9, st(metrics.FigFLOPsPerJ), noEnergy)
+	var netJ, netFpj *column
+	if baseline {
+		// Net in the gross column's unit and precision, so that the two
+		// compare at a glance (net can be near zero or negative: no
+		// prefix or precision of its own).
+		netJ = figure("net "+jHead, "net "+jHead, true, jScale, st(metrics.FigNetJPerItem), noItems)
+		netJ.wide = true
+		netJ.precisionOf(jcall)
+		netFpj = figure("net GFLOPS/W", "net GFLOPS/W", true, 1e-9, st(metrics.FigNetFLOPsPerJ), noNet)
+		netFpj.wide = true
+		netFpj.precisionOf(fpj)
+	}
+	var gcall *column
+	if showCarbon {
+		cst := func(i int) metrics.Stats { return csum[i].Stats[carbon.FigGramsPerItem] }
+		h, s := scaled("gCO2e/call", cst)
+		gcall = figure(h, h, true, s, cst, noItems)
+		gcall.drop = 4
+	}
+
+	for i, s := range sums {
+		wl := rec.Workloads[i]
+		workload.cells = append(workload.cells, s.Name)
+		reps.cells = append(reps.cells, fmt.Sprint(len(wl.Reps)))
+		blas.cells = append(blas.cells, blasLine(wl))
+		switch {
+		case wl.Error != "":
+			srep.cells = append(srep.cells, "-")
+			valid.cells = append(valid.cells, "FAILED")
+		default:
+			srep.cells = append(srep.cells, num(s.Median.Duration.Seconds(), 2))
+			v := "yes"
+			if !s.Validity.Valid {
+				v = "NO"
+			}
+			valid.cells = append(valid.cells, v)
+		}
+	}
+	out := []*column{workload, reps, srep, flops, watts, jcall}
+	if netJ != nil {
+		out = append(out, netJ)
+	}
+	out = append(out, fpj)
+	if netFpj != nil {
+		out = append(out, netFpj)
+	}
+	if gcall != nil {
+		out = append(out, gcall)
+	}
+	return append(out, valid, blas)
 }
 
-// pm formats a statistic as "median ±half-width" of its 95% CI, scaled.
-func pm(st metrics.Stats, scale float64, prec int) string {
-	if st.N == 0 || math.IsNaN(st.Median) {
-		return "-"
+// undefinedIn says in which repetitions a figure was undefined and why,
+// "" when it was defined in all.
+func undefinedIn(s metrics.Summary, wl results.Workload, undefined func(metrics.RepFigures, results.Rep) string) string {
+	byWhy := map[string][]string{}
+	var order []string
+	for j, rf := range s.Reps {
+		if j >= len(wl.Reps) {
+			break
+		}
+		why := undefined(rf, wl.Reps[j])
+		if why == "" {
+			continue
+		}
+		if _, ok := byWhy[why]; !ok {
+			order = append(order, why)
+		}
+		byWhy[why] = append(byWhy[why], fmt.Sprint(wl.Reps[j].Index+1))
 	}
-	return fmt.Sprintf("%.*f ±%.*f", prec, st.Median*scale, prec, st.HalfWidth()*scale)
+	var parts []string
+	for _, why := range order {
+		word := "repetition"
+		if len(byWhy[why]) > 1 {
+			word = "repetitions"
+		}
+		parts = append(parts, fmt.Sprintf("%s %s: %s", word, strings.Join(byWhy[why], ", "), why))
+	}
+	if len(parts) == 0 {
+		return "undefined in the others"
+	}
+	return "undefined in " + strings.Join(parts, "; ")
 }
 
-func estWord(est bool) string {
-	if est {
+// renderRunTable draws the columns' rows: a light header rule and no
+// borders or column rules, so that the figures, not the lines, take the
+// width. Trailing spaces are trimmed.
+func renderRunTable(cols []*column, rec *results.Record) (string, error) {
+	aligns := make([]tw.Align, len(cols))
+	head := make([]any, len(cols))
+	for j, c := range cols {
+		aligns[j] = tw.AlignRight
+		if c.left {
+			aligns[j] = tw.AlignLeft
+		}
+		head[j] = c.head
+	}
+	// The reps column says how many repetitions the shown figures used
+	// when some of them had a figure undefined: "5 (4 used)".
+	repsCells := make([]string, len(rec.Workloads))
+	for i, wl := range rec.Workloads {
+		used := len(wl.Reps)
+		for _, c := range cols {
+			if c.n != nil && wl.Error == "" {
+				used = min(used, c.n[i])
+			}
+		}
+		repsCells[i] = fmt.Sprint(len(wl.Reps))
+		if used < len(wl.Reps) {
+			repsCells[i] += fmt.Sprintf(" (%d used)", used)
+		}
+	}
+	var b strings.Builder
+	t := tablewriter.NewTable(&b,
+		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
+			Borders: tw.BorderNone,
+			Symbols: tw.NewSymbols(tw.StyleLight),
+			Settings: tw.Settings{
+				Separators: tw.Separators{BetweenColumns: tw.Off},
+				Lines:      tw.Lines{ShowHeaderLine: tw.On},
+			},
+		})),
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithHeaderAlignmentConfig(tw.CellAlignment{PerColumn: aligns}),
+		tablewriter.WithRowAlignmentConfig(tw.CellAlignment{PerColumn: aligns}),
+	)
+	t.Header(head...)
+	for i := range rec.Workloads {
+		row := make([]any, len(cols))
+		for j, c := range cols {
+			row[j] = c.cells[i]
+			if c.head == "reps" {
+				row[j] = repsCells[i]
+			}
+		}
+		if err := t.Append(row...); err != nil {
+			return "", err
+		}
+	}
+	if err := t.Render(); err != nil {
+		return "", err
+	}
+	lines := strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " ")
+	}
+	return strings.Join(lines, "\n") + "\n", nil
+}
+
+// headOf is the head of the first column whose head ends in suffix.
+func headOf(cols []*column, suffix string) string {
+	for _, c := range cols {
+		if strings.HasSuffix(c.head, suffix) {
+			return c.head
+		}
+	}
+	return suffix
+}
+
+func maxWidth(s string) int {
+	w := 0
+	for _, l := range strings.Split(s, "\n") {
+		w = max(w, DisplayWidth(l))
+	}
+	return w
+}
+
+// hasBaseline reports whether the record has an idle baseline to take
+// net figures against. Without one metrics.IdlePower is zero and a "net"
+// figure would be the gross one under another name.
+func hasBaseline(rec *results.Record) bool {
+	return rec.Idle != nil && rec.Idle.DurationS > 0
+}
+
+// noBaseline says why a record has no idle baseline.
+func noBaseline(rec *results.Record) string {
+	if rec.Config.IdleS == 0 {
+		return "no idle baseline was taken (--idle 0)"
+	}
+	return "the record has no idle baseline"
+}
+
+// blasLine is what ran a workload's GEMM: library, kernel and threads.
+func blasLine(wl results.Workload) string {
+	blas := wl.Info["provider"]
+	if k := wl.Info["corename"]; k != "" {
+		blas += " " + k
+	}
+	if wl.Info["threads"] != "" {
+		blas += " ×" + wl.Info["threads"]
+	}
+	return blas
+}
+
+// methods lists the methods of the meters that count in the total.
+func methods(rec *results.Record) string {
+	var out []string
+	for _, m := range rec.Meters {
+		for _, d := range m.Domains {
+			if d.InTotal && !slices.Contains(out, m.Method) {
+				out = append(out, m.Method)
+			}
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// kindWord is the word that follows an energy figure of an estimated or
+// synthetic record.
+func kindWord(est, syn bool) string {
+	switch {
+	case syn:
+		return " (synthetic)"
+	case est:
 		return " (estimated)"
 	}
 	return ""

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/joulebench/joulebench/results"
+)
+
+// boundaryRecord is a run of gemm-fp64-1024 whose meter counts the given
+// domains (name → kind) by method; every domain gets the same energy, so
+// a record that counts fewer domains uses less energy per call.
+func boundaryRecord(t *testing.T, dir, name, method string, domains ...string) string {
+	t.Helper()
+	m := results.Meter{Name: "m", Method: method, Estimated: method == results.MethodModel}
+	for i := 0; i < len(domains); i += 2 {
+		m.Domains = append(m.Domains, results.Domain{Name: domains[i], Kind: domains[i+1], InTotal: true})
+	}
+	rec := &results.Record{SchemaVersion: results.SchemaVersion, RunID: name, Complete: true,
+		Config: results.Config{Suite: "quick", SuiteVersion: "1", Reps: 3, MinTimeS: 2, MinReadings: 10},
+		Meters: []results.Meter{m}}
+	w := results.Workload{Name: "gemm-fp64-1024", Version: "1"}
+	for i, e := range []float64{20, 21, 20.5} {
+		r := results.Rep{Index: i, DurationS: 2, Iters: 100, Readings: 20, EnergyJ: map[string]float64{}, Work: results.Work{FLOPs: 100 * 2 * 1024 * 1024 * 1024, Items: 100}}
+		for j := 0; j < len(domains); j += 2 {
+			r.EnergyJ[domains[j]] = e
+		}
+		w.Reps = append(w.Reps, r)
+	}
+	rec.Workloads = []results.Workload{w}
+	path := filepath.Join(dir, name+".json")
+	if err := results.WriteFile(path, rec); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// Item 11: compare warns, in text and in --json, when the two records'
+// totals count different things: here OTHER leaves DRAM out, and its
+// "saving" is DRAM's share, not better work.
+func TestCompareWarnsOnBoundary(t *testing.T) {
+	dir := t.TempDir()
+	base := boundaryRecord(t, dir, "base", results.MethodCounter, "package-0", "package", "dram-0", "dram")
+	other := boundaryRecord(t, dir, "other", results.MethodCounter, "package-0", "package")
+	want := base + " counts package+dram, " + other + " counts package only: " + other + "'s energy leaves out DRAM, so the comparison favours " + other
+	out, _, err := runCLI(t, "compare", base, other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "WARNING: "+want) {
+		t.Errorf("compare does not warn that OTHER leaves out DRAM:\n%s", out)
+	}
+	js, _, err := runCLI(t, "compare", base, other, "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []struct {
+		Warnings                    []string
+		BaseBoundary, OtherBoundary struct{ Kinds []string }
+	}
+	if err := json.Unmarshal([]byte(js), &rows); err != nil || len(rows) == 0 {
+		t.Fatalf("compare --json: %v\n%s", err, js)
+	}
+	for _, r := range rows {
+		if len(r.Warnings) != 1 || r.Warnings[0] != want || strings.Join(r.BaseBoundary.Kinds, "+") != "package+dram" || strings.Join(r.OtherBoundary.Kinds, "+") != "package" {
+			t.Errorf("compare --json row: %+v", r)
+		}
+	}
+	// The same boundary: no warning.
+	same := boundaryRecord(t, dir, "same", results.MethodCounter, "package-0", "package", "dram-0", "dram")
+	if out, _, _ := runCLI(t, "compare", base, same); strings.Contains(out, "WARNING") {
+		t.Errorf("a warning for records that count the same:\n%s", out)
+	}
+}
+
+// A measurement against an estimate, and a fake meter's made-up figures,
+// are named as such: "(synthetic)", never "(est.)" for the fake meter.
+func TestCompareWarnsOnMethod(t *testing.T) {
+	dir := t.TempDir()
+	base := boundaryRecord(t, dir, "rapl", results.MethodCounter, "package-0", "package")
+	est := boundaryRecord(t, dir, "est", results.MethodModel, "cpu-estimated", "package")
+	fake := boundaryRecord(t, dir, "fake", results.MethodSynthetic, "package-0", "package")
+	out, _, err := runCLI(t, "compare", base, est)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "WARNING: "+base+" is measured (counter), "+est+" is estimated (model): ") || !strings.Contains(out, "(est.)") {
+		t.Errorf("measured against estimated:\n%s", out)
+	}
+	out, _, err = runCLI(t, "compare", base, fake)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "WARNING: "+base+" is measured (counter), "+fake+" is synthetic (fake meter): a fake meter's figures are made up") ||
+		!strings.Contains(out, "(synthetic)") || strings.Contains(out, "(est.)") || strings.Contains(out, "estimated") {
+		t.Errorf("measured against a fake meter:\n%s", out)
+	}
+}
