@@ -130,13 +130,16 @@ func TestCertifyRoundTrip(t *testing.T) {
 	r, _ := results.ReadFile(rec)
 	r.Workloads[0].Reps[0].EnergyJ["package-0"] /= 4
 	results.WriteFile(rec, r)
-	if out, _, err := runCLI(t, "certify", run, "--key", key, "--spec", spec, "--allow-estimated"); err == nil || !strings.Contains(err.Error(), "raw readings") {
+	if out, _, err := runCLI(t, "certify", run, "--key", key, "--spec", spec, "--allow-estimated"); err == nil || exitCode(err) != 2 || !strings.Contains(err.Error(), "already exists") {
+		t.Errorf("certify must not replace a certificate silently: %v\n%s", err, out)
+	}
+	if out, _, err := runCLI(t, "certify", run, "--key", key, "--spec", spec, "--allow-estimated", "--force"); err == nil || !strings.Contains(err.Error(), "raw readings") {
 		t.Errorf("an edited record must be refused at raw readings: %v\n%s", err, out)
 	}
 	os.WriteFile(rec, orig, 0o644)
 
 	os.Chmod(key, 0o644)
-	if _, _, err := runCLI(t, "certify", run, "--key", key, "--spec", spec, "--allow-estimated"); err == nil || exitCode(err) != 2 || !strings.Contains(err.Error(), "chmod 600") {
+	if _, _, err := runCLI(t, "certify", run, "--key", key, "--spec", spec, "--allow-estimated", "--force"); err == nil || exitCode(err) != 2 || !strings.Contains(err.Error(), "chmod 600") {
 		t.Errorf("a private key others can read must be refused: %v", err)
 	}
 }
