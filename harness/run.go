@@ -515,9 +515,7 @@ func describeMeters(meters []meter.Meter) []results.Meter {
 		}
 		// The longest gap between readings that cannot hide a counter
 		// wrap, where the meter can say.
-		if g, ok := m.(interface{ MaxGap() time.Duration }); ok {
-			rm.MaxGapS = g.MaxGap().Seconds()
-		}
+		rm.MaxGapS = meter.MaxGapOf(m).Seconds()
 		for _, d := range m.Domains() {
 			rm.Domains = append(rm.Domains, results.Domain{
 				Name: d.Name, Kind: string(d.Kind), Parent: d.Parent,

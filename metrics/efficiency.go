@@ -42,6 +42,17 @@ func NetOfIdle(gross Energy, idle Power, d time.Duration) Energy {
 	return gross - idle.Over(d)
 }
 
+// grossPerItem is JoulesPerItem of a gross energy, NaN when the meters
+// counted none: zero joules per item would read as a perfect result,
+// where the truth is that nothing was measured. (Net energy may be zero
+// or negative and still mean something: less than idle.)
+func grossPerItem(gross Energy, items int64) float64 {
+	if gross <= 0 {
+		return math.NaN()
+	}
+	return JoulesPerItem(gross, items)
+}
+
 // Seconds converts a duration in seconds, as records keep them, to a Duration.
 func Seconds(s float64) time.Duration { return time.Duration(math.Round(s * float64(time.Second))) }
 
@@ -135,7 +146,7 @@ func Rep(r results.Rep, domains []string, idle Power) RepFigures {
 		FLOPS:        FLOPsPerSecond(r.Work.FLOPs, d),
 		FLOPsPerJ:    FLOPsPerJoule(r.Work.FLOPs, gross),
 		NetFLOPsPerJ: FLOPsPerJoule(r.Work.FLOPs, net),
-		JPerItem:     JoulesPerItem(gross, r.Work.Items),
+		JPerItem:     grossPerItem(gross, r.Work.Items),
 		NetJPerItem:  JoulesPerItem(net, r.Work.Items),
 	}
 }

@@ -51,6 +51,9 @@ func Validate(rec *results.Record, w results.Workload, jPerItem Stats) Validity 
 	} else if w.Check != nil {
 		add("answer checked", w.Check.OK, "%s %.3g (limit %.3g)%s", w.Check.Name, w.Check.Value, w.Check.Limit, verdictWord(w.Check.Verdict))
 	}
+	if none := noEnergy(rec, w); none != "" {
+		add("energy", false, "%s", none)
+	}
 	if faults := repFaults(w); faults != "" {
 		add("meter reads", false, "%s", faults)
 	}
@@ -99,6 +102,22 @@ func failedRepCheck(w results.Workload) string {
 		}
 	}
 	return ""
+}
+
+// noEnergy names the repetitions whose total domains counted no energy: a
+// meter that read nothing, or a total that covers nothing that ran.
+func noEnergy(rec *results.Record, w results.Workload) string {
+	doms := TotalDomains(rec)
+	var none []string
+	for _, r := range w.Reps {
+		if Total(r.EnergyJ, doms) <= 0 {
+			none = append(none, fmt.Sprint(r.Index+1))
+		}
+	}
+	if len(none) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s %s counted no energy in the total domains (%s)", plural(len(none), "repetition", "repetitions"), strings.Join(none, ", "), strings.Join(doms, ", "))
 }
 
 // repFaults describes the repetitions during which a meter read failed:

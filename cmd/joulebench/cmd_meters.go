@@ -26,7 +26,12 @@ func cmdMeters(_ context.Context, args []string, stdout, stderr io.Writer) error
 	} else if len(pos) > 0 {
 		return usagef("meters takes no arguments, got %q", pos)
 	}
-	sts := meter.Probe(meter.Options{SysfsRoot: *sysfs, ProcRoot: *proc, TDPWatts: *tdp})
+	opts := meter.Options{SysfsRoot: *sysfs, ProcRoot: *proc, TDPWatts: *tdp}
+	// A root that is not there is a typo, not a machine without meters.
+	if err := opts.CheckRoots(); err != nil {
+		return usageError{err}
+	}
+	sts := meter.Probe(opts)
 	if *asJSON {
 		type row struct {
 			Backend   string   `json:"backend"`

@@ -169,7 +169,7 @@ func measure(ctx context.Context, args []string, stdout, stderr io.Writer) (path
 	if err != nil {
 		// Asking for a meter that does not exist, or that this machine
 		// lacks, is bad input; a meter that is there but broken is a failure.
-		if errors.Is(err, meter.ErrUnknown) || errors.Is(err, errors.ErrUnsupported) /*BADROOT*/ {
+		if errors.Is(err, meter.ErrUnknown) || errors.Is(err, errors.ErrUnsupported) || errors.Is(err, meter.ErrBadRoot) {
 			return "", nil, usageError{err}
 		}
 		return "", nil, err

@@ -3,6 +3,9 @@ package meter
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -13,14 +16,100 @@ type Options struct {
 	TDPWatts  float64 // estimate: override the TDP table
 }
 
+// Where sysfs and procfs are mounted unless a flag says otherwise.
+const (
+	DefaultSysfsRoot = "/sys"
+	DefaultProcRoot  = "/proc"
+)
+
 func (o Options) withDefaults() Options {
 	if o.SysfsRoot == "" {
-		o.SysfsRoot = "/sys"
+		o.SysfsRoot = DefaultSysfsRoot
 	}
 	if o.ProcRoot == "" {
-		o.ProcRoot = "/proc"
+		o.ProcRoot = DefaultProcRoot
 	}
 	return o
+}
+
+// CheckRoots reports, before any meter is opened, whether the sysfs and
+// procfs roots are usable directories: an error wrapping ErrBadRoot for
+// each that is not (bad input), nil otherwise. A default root the machine
+// lacks (no /sys on macOS) is not an error here: the backends say
+// errors.ErrUnsupported for it.
+func (o Options) CheckRoots() error {
+	o = o.withDefaults()
+	var errs []error
+	for _, err := range []error{
+		checkRoot("sysfs", "--sysfs-root", o.SysfsRoot, DefaultSysfsRoot),
+		checkRoot("proc", "--proc-root", o.ProcRoot, DefaultProcRoot),
+	} {
+		// Anything else (no /sys here, permission denied on a parent)
+		// is the backends' to explain.
+		if errors.Is(err, ErrBadRoot) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// ErrBadRoot is wrapped when a --sysfs-root or --proc-root does not name a
+// directory: the flag is wrong (bad input, exit status 2), which is not the
+// same as a machine without the meter (errors.ErrUnsupported).
+var ErrBadRoot = errors.New("root is not a directory")
+
+// rootError is a bad root: errors.Is(err, ErrBadRoot) holds, and the
+// message says which root, what is wrong and what to give instead.
+type rootError struct {
+	msg   string
+	cause error
+}
+
+func (e *rootError) Error() string { return e.msg }
+
+func (e *rootError) Unwrap() []error {
+	if e.cause == nil {
+		return []error{ErrBadRoot}
+	}
+	return []error{ErrBadRoot, e.cause}
+}
+
+// unsupportedError is a missing meter: errors.Is(err,
+// errors.ErrUnsupported) holds, and its message is only the reason, as
+// "unsupported operation" would tell the user nothing more.
+type unsupportedError struct {
+	msg   string
+	cause error
+}
+
+func (e *unsupportedError) Error() string { return e.msg }
+
+func (e *unsupportedError) Unwrap() []error {
+	if e.cause == nil {
+		return []error{errors.ErrUnsupported}
+	}
+	return []error{errors.ErrUnsupported, e.cause}
+}
+
+// checkRoot checks a filesystem root given for fsName (sysfs, proc) with
+// flag. It returns nil for a directory; an error wrapping ErrBadRoot for a
+// path that does not exist or is not a directory; for the default root
+// def missing, errors.ErrUnsupported, as that machine has no such
+// filesystem (not Linux) and the user gave nothing wrong. Any other
+// failure (permission denied on a parent) is returned as it is.
+func checkRoot(fsName, flag, root, def string) error {
+	fi, err := os.Stat(root)
+	switch {
+	case err == nil && fi.IsDir():
+		return nil
+	case err == nil:
+		return &rootError{msg: fmt.Sprintf("%s %s: %s is not a directory: give the directory %s is mounted at (normally %s)", flag, root, root, fsName, def)}
+	case errors.Is(err, fs.ErrNotExist) && filepath.Clean(root) == def:
+		return &unsupportedError{msg: fmt.Sprintf("no %s filesystem at %s (not Linux?)", fsName, root), cause: err}
+	case errors.Is(err, fs.ErrNotExist):
+		return &rootError{msg: fmt.Sprintf("%s %s: no such directory: give the directory %s is mounted at (normally %s)", flag, root, fsName, def), cause: err}
+	}
+	return fmt.Errorf("%s %s: %w", flag, root, err)
 }
 
 // Backends lists every --meter name, hardware first, in the order auto
@@ -44,7 +133,8 @@ func (notBuilt) Error() string        { return "not implemented in this version 
 func (notBuilt) Is(target error) bool { return target == errors.ErrUnsupported }
 
 // Open opens one backend by name. "redfish=URL" names a BMC. A backend the
-// machine lacks is errors.ErrUnsupported wrapped with the reason and fix.
+// machine lacks is errors.ErrUnsupported wrapped with the reason and fix;
+// a --sysfs-root or --proc-root that is no directory wraps ErrBadRoot.
 func Open(name string, opts Options) (Meter, error) {
 	opts = opts.withDefaults()
 	backend, arg, _ := strings.Cut(name, "=")
@@ -93,10 +183,16 @@ func (s *Selection) Close() error {
 // Select opens the meters a --meter value names: "auto", or a
 // comma-separated list of backends. Auto uses every hardware backend that
 // works here and, when none does, the estimate — saying why in Notes. A
-// named backend that cannot open is an error.
+// named backend that cannot open is an error; a root that is no directory
+// (ErrBadRoot) is an error for auto too, never a reason to fall back.
 func Select(spec string, opts Options) (*Selection, error) {
 	sel := &Selection{}
 	if spec == "" || spec == "auto" {
+		// Auto may use either root; a wrong one is bad input whichever
+		// backend would have read it.
+		if err := opts.CheckRoots(); err != nil {
+			return nil, err
+		}
 		var why []error
 		for _, b := range autoOrder {
 			m, err := Open(b, opts)
@@ -146,7 +242,8 @@ type Status struct {
 	Source  string
 	Notes   []string
 	// Err is why the backend cannot be used; errors.ErrUnsupported when the
-	// machine lacks it, anything else when it is there but broken.
+	// machine lacks it, ErrBadRoot when --sysfs-root or --proc-root names
+	// no directory, anything else when it is there but broken.
 	Err error
 }
 

@@ -2,6 +2,7 @@ package meter
 
 import (
 	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -57,5 +58,87 @@ func TestProbeListsEveryBackend(t *testing.T) {
 				t.Errorf("%s: want ErrUnsupported, got %v", s.Backend, s.Err)
 			}
 		}
+	}
+}
+
+// A --sysfs-root or --proc-root that names no directory is bad input for
+// Open, Select (auto included: it must not fall back to the estimate) and
+// Probe, and CheckRoots says so before anything is opened.
+func TestBadRoot(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "nonexistent")
+	bad := []struct {
+		name string
+		opts Options
+		flag string
+	}{
+		{"sysfs", Options{SysfsRoot: missing}, "--sysfs-root"},
+		{"proc", Options{ProcRoot: missing}, "--proc-root"},
+	}
+	for _, tc := range bad {
+		t.Run(tc.name, func(t *testing.T) {
+			isBad := func(what string, err error) {
+				t.Helper()
+				if !errors.Is(err, ErrBadRoot) || errors.Is(err, errors.ErrUnsupported) ||
+					!strings.Contains(err.Error(), tc.flag+" "+missing+": no such directory") {
+					t.Errorf("%s: %v; want ErrBadRoot naming %s", what, err, tc.flag)
+				}
+			}
+			isBad("CheckRoots", tc.opts.CheckRoots())
+			if _, err := Select("auto", tc.opts); tc.name == "sysfs" {
+				isBad("Select auto", err)
+			} else if err != nil {
+				// Auto reaches the estimate only without hardware;
+				// here RAPL is absent, so it does.
+				isBad("Select auto", err)
+			}
+			backend := map[string]string{"sysfs": "rapl", "proc": "estimate"}[tc.name]
+			_, err := Select(backend, tc.opts)
+			isBad("Select "+backend, err)
+			_, err = Open(backend, tc.opts)
+			isBad("Open "+backend, err)
+			for _, st := range Probe(tc.opts) {
+				if st.Backend == backend {
+					isBad("Probe "+backend, st.Err)
+				}
+			}
+		})
+	}
+	// The honest options they mirror: the defaults, and roots that exist.
+	if err := (Options{}).CheckRoots(); err != nil {
+		t.Errorf("default roots: %v", err)
+	}
+	if err := (Options{SysfsRoot: t.TempDir(), ProcRoot: t.TempDir()}).CheckRoots(); err != nil {
+		t.Errorf("existing roots: %v", err)
+	}
+}
+
+// Every backend that opens here declares how far apart its readings may
+// come, so the harness can refuse a gap that hid a counter wrap.
+func TestEveryMeterDeclaresMaxGap(t *testing.T) {
+	for _, b := range Backends {
+		m, err := Open(b, Options{})
+		if err != nil {
+			continue
+		}
+		if _, ok := m.(GapLimiter); !ok {
+			t.Errorf("%s does not implement GapLimiter", b)
+		}
+		for _, d := range m.Domains() {
+			if d.Wrap > 0 && MaxGapOf(m) == 0 {
+				t.Errorf("%s: domain %s wraps but the meter declares no gap limit", b, d.Name)
+			}
+		}
+		m.Close()
+	}
+}
+
+// The default root missing is a machine without that filesystem (macOS
+// has no /sys): ErrUnsupported from the backend, and no error from
+// CheckRoots, so --meter auto still falls back.
+func TestDefaultRootMissing(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "sys")
+	err := checkRoot("sysfs", "--sysfs-root", missing, missing)
+	if !errors.Is(err, errors.ErrUnsupported) || errors.Is(err, ErrBadRoot) || !strings.Contains(err.Error(), "no sysfs filesystem at "+missing) {
+		t.Errorf("default root missing: %v; want ErrUnsupported", err)
 	}
 }

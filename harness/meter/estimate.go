@@ -9,7 +9,6 @@ import (
 	"io"
 	"io/fs"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/prometheus/procfs"
 
+	"github.com/joulebench/joulebench/internal/infile"
 	"github.com/joulebench/joulebench/metrics"
 )
 
@@ -281,40 +281,54 @@ type Estimate struct {
 }
 
 var (
-	_ Meter     = (*Estimate)(nil)
-	_ Describer = (*Estimate)(nil)
+	_ Meter      = (*Estimate)(nil)
+	_ Describer  = (*Estimate)(nil)
+	_ GapLimiter = (*Estimate)(nil)
 )
 
 // OpenEstimate opens the estimate meter on the /proc tree at
 // opts.ProcRoot. A machine without a readable /proc/stat is
-// errors.ErrUnsupported wrapped with the reason.
+// errors.ErrUnsupported wrapped with the reason; a ProcRoot that is no
+// directory wraps ErrBadRoot. A stat or cpuinfo that is not a regular file
+// (a FIFO, a device) or is larger than infile.MaxProcFile is a real error:
+// the kernel serves neither, so the tree is broken or forged.
 func OpenEstimate(opts EstimateOptions) (*Estimate, error) {
 	root := opts.ProcRoot
 	if root == "" {
-		root = "/proc"
+		root = DefaultProcRoot
 	}
 	now := opts.Now
 	if now == nil {
 		now = time.Now
 	}
-	pfs, err := procfs.NewFS(root)
-	if err != nil {
-		return nil, fmt.Errorf("estimate: %w: no proc filesystem at %s (not Linux?): %w", errors.ErrUnsupported, root, err)
+	if err := checkRoot("proc", "--proc-root", root, DefaultProcRoot); err != nil {
+		return nil, fmt.Errorf("estimate: %w", err)
 	}
-	st, err := pfs.Stat()
+	statPath := filepath.Join(root, "stat")
+	b, err := infile.Read(statPath, infile.MaxProcFile)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
 			return nil, fmt.Errorf("estimate: %w: CPU utilisation is unreadable: %w", errors.ErrUnsupported, err)
 		}
-		return nil, fmt.Errorf("estimate: read %s: %w", filepath.Join(root, "stat"), err)
+		return nil, fmt.Errorf("estimate: read %s: %w", statPath, err)
+	}
+	statCPUs, err := estParseStat(b)
+	if err != nil {
+		return nil, fmt.Errorf("estimate: read %s: %w", statPath, err)
 	}
 
 	model, logical := opts.CPUModel, opts.LogicalCPUs
 	var notes []string
-	b, err := os.ReadFile(filepath.Join(root, "cpuinfo"))
-	if err != nil {
-		notes = append(notes, fmt.Sprintf("could not read %s: %v", filepath.Join(root, "cpuinfo"), err))
-	} else {
+	cpuinfo := filepath.Join(root, "cpuinfo")
+	b, err = infile.Read(cpuinfo, infile.MaxProcFile)
+	switch {
+	case errors.Is(err, infile.ErrNotRegular) || errors.Is(err, infile.ErrTooLarge):
+		return nil, fmt.Errorf("estimate: read %s: %w", cpuinfo, err)
+	case err != nil:
+		// Without cpuinfo the CPUs are counted in stat and the model
+		// is unknown, which the fallback TDP covers; say so.
+		notes = append(notes, fmt.Sprintf("could not read %s: %v", cpuinfo, err))
+	default:
 		m, n := estParseCPUInfo(b)
 		if model == "" {
 			model = m
@@ -324,7 +338,7 @@ func OpenEstimate(opts EstimateOptions) (*Estimate, error) {
 		}
 	}
 	if logical == 0 {
-		logical = len(st.CPU)
+		logical = statCPUs
 	}
 
 	in := EstimateInput{CPUModel: model, LogicalCPUs: logical, TDPWatts: opts.TDPWatts}
@@ -332,7 +346,7 @@ func OpenEstimate(opts EstimateOptions) (*Estimate, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Estimate{root: root, statPath: filepath.Join(root, "stat"), now: now, base: base}
+	e := &Estimate{root: root, statPath: statPath, now: now, base: base}
 	e.notes = append([]string{
 		EstimateErrorBound,
 		"CPU power is modelled from utilisation and TDP; utilisation comes from " + filepath.Join(root, "stat") + ", where busy time excludes idle, iowait and steal (time the hypervisor gave to other guests)",
@@ -424,6 +438,13 @@ func estBusyAll(c procfs.CPUStat) (busy, all float64) {
 	return busy, busy + c.Idle + c.Iowait
 }
 
+// MaxGap implements GapLimiter: 0, no limit. The estimate's energy is its
+// own int64 sum, which does not wrap (Domain.Wrap is 0), and the /proc/stat
+// times it reads from are 64-bit tick counts, which at USER_HZ = 100 on a
+// 10,000-CPU machine take some 580,000 years to wrap. A long gap only
+// averages the utilisation over it; it loses no energy.
+func (e *Estimate) MaxGap() time.Duration { return 0 }
+
 // Source implements Describer.
 func (e *Estimate) Source() string {
 	b := e.base
@@ -468,10 +489,19 @@ func estParseCPUInfo(b []byte) (model string, logical int) {
 
 // estReadCPUTotal reads the aggregate "cpu" line, the first of
 // /proc/stat, into buf and parses it. Values stay in the file's clock
-// ticks: only their ratios are used.
+// ticks: only their ratios are used. The open does not block and a file
+// that is not regular is refused, so a FIFO swapped in for stat during a
+// run fails the read instead of hanging it; buf bounds the read.
 func estReadCPUTotal(path string, buf []byte) (procfs.CPUStat, error) {
-	f, err := os.Open(path)
+	f, err := openNonblock(path)
 	if err != nil {
+		return procfs.CPUStat{}, err
+	}
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		if err == nil {
+			err = fmt.Errorf("%w (mode %s)", infile.ErrNotRegular, fi.Mode())
+		}
 		return procfs.CPUStat{}, err
 	}
 	n, err := io.ReadFull(f, buf)
@@ -480,6 +510,21 @@ func estReadCPUTotal(path string, buf []byte) (procfs.CPUStat, error) {
 		return procfs.CPUStat{}, err
 	}
 	return estParseCPULine(buf[:n])
+}
+
+// estParseStat checks a whole /proc/stat as read at open: its first line
+// must be the aggregate cpu line, and it returns the number of per-CPU
+// lines ("cpu0", "cpu1", ...), the logical CPUs when cpuinfo does not say.
+func estParseStat(b []byte) (cpus int, err error) {
+	if _, err := estParseCPULine(b); err != nil {
+		return 0, err
+	}
+	for line := range bytes.Lines(b) {
+		if rest, ok := bytes.CutPrefix(line, []byte("cpu")); ok && len(rest) > 0 && rest[0] >= '0' && rest[0] <= '9' {
+			cpus++
+		}
+	}
+	return cpus, nil
 }
 
 // estParseCPULine parses "cpu  user nice system idle iowait irq softirq

@@ -1,6 +1,7 @@
 package meter
 
 import (
+	"bytes"
 	"math"
 	"os"
 	"path/filepath"
@@ -69,6 +70,28 @@ func FuzzEstimateParseCPULine(f *testing.F) {
 		busy, all := estBusyAll(c)
 		if busy < 0 || all < busy || busy != busy {
 			t.Fatalf("accepted %q as busy %v of %v", b, busy, all)
+		}
+	})
+}
+
+// FuzzEstParseStat: the check of a whole /proc/stat at open never panics,
+// and what it accepts has an aggregate cpu line the hot path also accepts
+// and a CPU count no larger than its lines.
+func FuzzEstParseStat(f *testing.F) {
+	f.Add([]byte("cpu  924 0 299 12410 45 0 14 5 0 0\ncpu0 640 0 170 5994 32 0 3 5 0 0\nintr 1 2\nbtime 1736851743\n"))
+	f.Add([]byte("cpu  4 0 0 4\ncpu0\ncpu1 x\ncpu\ncpuX 1\n"))
+	f.Add([]byte("intr 1\ncpu 1 2 3 4\n"))
+	f.Add([]byte("cpu 1 2 3 4\r\ncpu0 1 2 3 4\r\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		n, err := estParseStat(b)
+		if err != nil {
+			return
+		}
+		if _, err := estParseCPULine(b); err != nil {
+			t.Fatalf("estParseStat accepted %q, which the hot path refuses: %v", b, err)
+		}
+		if n < 0 || n > bytes.Count(b, []byte("\n"))+1 {
+			t.Fatalf("estParseStat(%q) = %d CPUs", b, n)
 		}
 	})
 }

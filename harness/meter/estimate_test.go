@@ -458,9 +458,24 @@ func TestEstimateMeter(t *testing.T) {
 
 func TestEstimateOpen(t *testing.T) {
 	t.Run("no proc", func(t *testing.T) {
-		_, err := OpenEstimate(EstimateOptions{ProcRoot: filepath.Join(t.TempDir(), "missing")})
-		if !errors.Is(err, errors.ErrUnsupported) {
-			t.Errorf("missing /proc: %v, want ErrUnsupported", err)
+		// A --proc-root that is not there is a wrong flag, not a machine
+		// without /proc; only the default /proc missing is that.
+		root := filepath.Join(t.TempDir(), "missing")
+		_, err := OpenEstimate(EstimateOptions{ProcRoot: root})
+		if !errors.Is(err, ErrBadRoot) || errors.Is(err, errors.ErrUnsupported) ||
+			!strings.Contains(err.Error(), "--proc-root "+root+": no such directory: give the directory proc is mounted at") {
+			t.Errorf("missing --proc-root: %v, want ErrBadRoot naming it", err)
+		}
+		if err := checkRoot("proc", "--proc-root", root, root); !errors.Is(err, errors.ErrUnsupported) || errors.Is(err, ErrBadRoot) {
+			t.Errorf("missing default root: %v, want ErrUnsupported", err)
+		}
+	})
+	t.Run("proc is a file", func(t *testing.T) {
+		root := filepath.Join(t.TempDir(), "proc")
+		estWrite(t, filepath.Dir(root), "proc", "x")
+		_, err := OpenEstimate(EstimateOptions{ProcRoot: root})
+		if !errors.Is(err, ErrBadRoot) || !strings.Contains(err.Error(), "is not a directory") {
+			t.Errorf("--proc-root a file: %v, want ErrBadRoot", err)
 		}
 	})
 	t.Run("no stat", func(t *testing.T) {
@@ -744,5 +759,30 @@ func TestEstimateReadRateLimited(t *testing.T) {
 	m.Read(ctx)
 	if m.load != 1 {
 		t.Errorf("load %v 50 ms after the last read, want 1", m.load)
+	}
+}
+
+// The estimate declares no gap limit: its counters do not wrap.
+func TestEstimateMaxGap(t *testing.T) {
+	_, _, _, m := estOpenVM(t)
+	if m.MaxGap() != 0 || MaxGapOf(m) != 0 {
+		t.Errorf("MaxGap = %v, want 0", m.MaxGap())
+	}
+	for _, d := range m.Domains() {
+		if d.Wrap != 0 {
+			t.Errorf("domain %s wraps at %d, yet the meter declares no gap limit", d.Name, d.Wrap)
+		}
+	}
+}
+
+func TestEstimateParseStat(t *testing.T) {
+	n, err := estParseStat([]byte("cpu  4 0 0 4 0 0 0 0 0 0\ncpu0 1 0 0 1\ncpu1 1 0 0 1\nintr 5 cpu9\ncpux 1\nctxt 1\n"))
+	if err != nil || n != 2 {
+		t.Errorf("estParseStat = %d, %v; want 2 CPUs", n, err)
+	}
+	for _, bad := range []string{"", "intr 1 2 3 4 5\ncpu 1 2 3 4\n", "cpu0 1 2 3 4 5\n"} {
+		if _, err := estParseStat([]byte(bad)); err == nil {
+			t.Errorf("%q: want an error", bad)
+		}
 	}
 }

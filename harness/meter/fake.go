@@ -18,7 +18,10 @@ type Fake struct {
 	base    []metrics.Energy
 }
 
-var _ Meter = (*Fake)(nil)
+var (
+	_ Meter      = (*Fake)(nil)
+	_ GapLimiter = (*Fake)(nil)
+)
 
 // FakeDomain is one fake domain and the constant power it draws.
 type FakeDomain struct {
@@ -77,6 +80,11 @@ func (f *Fake) Read(ctx context.Context) (Reading, error) {
 	}
 	return r, nil
 }
+
+// MaxGap implements GapLimiter. A fake domain draws exactly its power, so
+// its counter wraps exactly every Wrap ÷ Power: the shortest of these is
+// the limit (0 when no domain both wraps and draws power).
+func (f *Fake) MaxGap() time.Duration { return minWrapTime(f.domains, f.powers) }
 
 // Source implements Describer.
 func (f *Fake) Source() string { return "synthetic constant power (not a measurement)" }

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"golang.org/x/tools/txtar"
+
+	"github.com/joulebench/joulebench/internal/infile"
 )
 
 // fixturePermissionDenied is the content of a fixture file that
@@ -46,10 +48,12 @@ func unpackTxtar(t testing.TB, a *txtar.Archive, dir string) {
 	}
 }
 
-// fixtureReadFile is os.ReadFile, except that a file holding the line
-// fixturePermissionDenied fails as a root-only file does for other users.
+// fixtureReadFile is the RAPL meter's own reader (infile.Read, bounded to
+// one page, refusing FIFOs and devices), except that a file holding the
+// line fixturePermissionDenied fails as a root-only file does for other
+// users.
 func fixtureReadFile(p string) ([]byte, error) {
-	b, err := os.ReadFile(p)
+	b, err := infile.Read(p, infile.MaxSysfsAttr)
 	if err == nil && string(bytes.TrimSpace(b)) == fixturePermissionDenied {
 		return nil, &fs.PathError{Op: "open", Path: p, Err: fs.ErrPermission}
 	}

@@ -2,6 +2,8 @@ package meter
 
 import (
 	"context"
+	"math"
+	"math/bits"
 	"time"
 
 	"github.com/joulebench/joulebench/metrics"
@@ -77,4 +79,59 @@ type Meter interface {
 type Describer interface {
 	Source() string
 	Notes() []string
+}
+
+// GapLimiter is implemented by meters whose readings lose energy when they
+// are taken too far apart. MaxGap is the longest time that may pass
+// between two readings without a counter wrap hiding in it: the minimum,
+// over the domains that wrap, of the domain's range divided by the highest
+// power it can draw. Zero means no limit. The harness refuses a
+// repetition whose readings leave a longer gap (a meter that failed its
+// reads while the counter wrapped would otherwise undercount, silently).
+type GapLimiter interface {
+	MaxGap() time.Duration
+}
+
+// MaxGapOf returns m's MaxGap, or 0 (no limit) when m declares none.
+func MaxGapOf(m Meter) time.Duration {
+	if g, ok := m.(GapLimiter); ok {
+		return g.MaxGap()
+	}
+	return 0
+}
+
+// wrapTime is how long a counter of range wrap takes to come round at
+// power p: wrap ÷ p, in exact integer arithmetic (µJ ÷ µW = s), rounded
+// down to the nanosecond so that the limit is never later than the wrap.
+// It is at least 1 ns, so that it cannot read as 0 = no limit, and at most
+// the longest time.Duration. ok is false when the counter never wraps: no
+// range, or no power.
+func wrapTime(wrap metrics.Energy, p metrics.Power) (d time.Duration, ok bool) {
+	if wrap <= 0 || p <= 0 {
+		return 0, false
+	}
+	hi, lo := bits.Mul64(uint64(wrap), uint64(time.Second))
+	if hi >= uint64(p) { // the quotient needs more than 64 bits
+		return math.MaxInt64, true
+	}
+	q, _ := bits.Div64(hi, lo, uint64(p))
+	switch {
+	case q > math.MaxInt64:
+		return math.MaxInt64, true
+	case q == 0:
+		return 1, true
+	}
+	return time.Duration(q), true
+}
+
+// minWrapTime is the MaxGap of domains that draw at most powers[i]: the
+// shortest wrapTime among them, 0 when none wraps.
+func minWrapTime(domains []Domain, powers []metrics.Power) time.Duration {
+	var gap time.Duration
+	for i, d := range domains {
+		if t, ok := wrapTime(d.Wrap, powers[i]); ok && (gap == 0 || t < gap) {
+			gap = t
+		}
+	}
+	return gap
 }

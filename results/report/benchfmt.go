@@ -50,6 +50,11 @@ func WriteBenchfmt(w io.Writer, rec *results.Record) error {
 		}
 		for j, r := range s.Reps {
 			rep := wl.Reps[j]
+			if math.IsNaN(r.JPerItem) {
+				// No energy counted (or no items): a line would say NaN
+				// J/op, which benchstat would average in.
+				continue
+			}
 			items := max(rep.Work.Items, 1)
 			line := fmt.Sprintf("BenchmarkJoulebench/%s %d %.0f ns/op %.6g %s", wl.Name, items, float64(r.Duration.Nanoseconds())/float64(items), r.JPerItem, jUnit)
 			if !math.IsNaN(r.FLOPsPerJ) && rep.Work.FLOPs > 0 {
