@@ -49,30 +49,30 @@ static char *jb_file(void *sym) {
 	return strdup(info.dli_fname);
 }
 
-// jb_dgemm and jb_sgemm set c = a·b. For OpenBLAS the thread count is set
+// jb_dgemm and jb_sgemm set c = a·b + beta·c. For OpenBLAS the thread count is set
 // in the same C call, on the same OS thread: an OpenMP build of OpenBLAS
 // takes its count from the calling thread's OpenMP setting, and Go may make
 // each call from a different OS thread. Setting an unchanged count is a few
 // stores.
-static void jb_dgemm(void *f, int ilp64, void *set, int threads, int n, const double *a, const double *b, double *c) {
+static void jb_dgemm(void *f, int ilp64, void *set, int threads, int n, double beta, const double *a, const double *b, double *c) {
 	if (set != NULL) {
 		((jb_set_int)set)(threads);
 	}
 	if (ilp64) {
-		((jb_dgemm_ilp64)f)(jbRowMajor, jbNoTrans, jbNoTrans, n, n, n, 1.0, a, n, b, n, 0.0, c, n);
+		((jb_dgemm_ilp64)f)(jbRowMajor, jbNoTrans, jbNoTrans, n, n, n, 1.0, a, n, b, n, beta, c, n);
 	} else {
-		((jb_dgemm_lp64)f)(jbRowMajor, jbNoTrans, jbNoTrans, n, n, n, 1.0, a, n, b, n, 0.0, c, n);
+		((jb_dgemm_lp64)f)(jbRowMajor, jbNoTrans, jbNoTrans, n, n, n, 1.0, a, n, b, n, beta, c, n);
 	}
 }
 
-static void jb_sgemm(void *f, int ilp64, void *set, int threads, int n, const float *a, const float *b, float *c) {
+static void jb_sgemm(void *f, int ilp64, void *set, int threads, int n, float beta, const float *a, const float *b, float *c) {
 	if (set != NULL) {
 		((jb_set_int)set)(threads);
 	}
 	if (ilp64) {
-		((jb_sgemm_ilp64)f)(jbRowMajor, jbNoTrans, jbNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
+		((jb_sgemm_ilp64)f)(jbRowMajor, jbNoTrans, jbNoTrans, n, n, n, 1.0f, a, n, b, n, beta, c, n);
 	} else {
-		((jb_sgemm_lp64)f)(jbRowMajor, jbNoTrans, jbNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
+		((jb_sgemm_lp64)f)(jbRowMajor, jbNoTrans, jbNoTrans, n, n, n, 1.0f, a, n, b, n, beta, c, n);
 	}
 }
 
@@ -234,15 +234,15 @@ func (l *dlLibrary) setThreads(n int) int {
 	return 0
 }
 
-func (l *dlLibrary) dgemm(n, threads int, a, b, c []float64) {
-	C.jb_dgemm(l.dgemmFn, cbool(l.ilp64), l.perCallThreads, C.int(threads), C.int(n),
+func (l *dlLibrary) dgemm(n, threads int, beta float64, a, b, c []float64) {
+	C.jb_dgemm(l.dgemmFn, cbool(l.ilp64), l.perCallThreads, C.int(threads), C.int(n), C.double(beta),
 		(*C.double)(unsafe.Pointer(unsafe.SliceData(a))),
 		(*C.double)(unsafe.Pointer(unsafe.SliceData(b))),
 		(*C.double)(unsafe.Pointer(unsafe.SliceData(c))))
 }
 
-func (l *dlLibrary) sgemm(n, threads int, a, b, c []float32) {
-	C.jb_sgemm(l.sgemmFn, cbool(l.ilp64), l.perCallThreads, C.int(threads), C.int(n),
+func (l *dlLibrary) sgemm(n, threads int, beta float32, a, b, c []float32) {
+	C.jb_sgemm(l.sgemmFn, cbool(l.ilp64), l.perCallThreads, C.int(threads), C.int(n), C.float(beta),
 		(*C.float)(unsafe.Pointer(unsafe.SliceData(a))),
 		(*C.float)(unsafe.Pointer(unsafe.SliceData(b))),
 		(*C.float)(unsafe.Pointer(unsafe.SliceData(c))))

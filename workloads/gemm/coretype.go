@@ -59,13 +59,20 @@ func (d coreTypeDecision) forced() bool { return d.Value != "" }
 // falls back to Haswell's AVX2 kernel, about 1.7x slower there: a figure that
 // describes the library's CPU table, not the hardware. A user who wants the
 // library's own choice (a newer OpenBLAS with a better kernel for the CPU, or
-// a kernel that fails the residual check) says --blas-coretype library; one
+// a kernel that fails the answer check) says --blas-coretype library; one
 // who wants another kernel names it, or sets OPENBLAS_CORETYPE, which auto
 // respects.
 func decideCoreType(opt, env string, envSet bool, flags map[string]bool) (coreTypeDecision, error) {
 	switch strings.TrimSpace(opt) {
 	case "", "auto":
 		if envSet && env != "" {
+			// The environment's kernel is checked as the flag's is: a
+			// SkylakeX left in a shell profile on a machine without
+			// AVX-512 would otherwise kill the run inside OpenBLAS.
+			if avx512Kernel(env, flags) {
+				return coreTypeDecision{}, fmt.Errorf("%s=%s (from the environment) needs AVX-512 (%s), which this CPU lacks; OpenBLAS would die with SIGILL: unset %s, set it to a kernel this CPU can run (such as Haswell), or pass --blas-coretype library to hide it from OpenBLAS",
+					coreTypeEnv, env, strings.Join(avx512Flags, ", "), coreTypeEnv)
+			}
 			return coreTypeDecision{Value: env, Source: sourceEnvironment}, nil
 		}
 		if cpuISA(flags) == "avx512" {
@@ -80,11 +87,18 @@ func decideCoreType(opt, env string, envSet bool, flags map[string]bool) (coreTy
 		return d, nil
 	default:
 		v := strings.TrimSpace(opt)
-		if avx512CoreTypes[strings.ToLower(v)] && len(flags) > 0 && cpuISA(flags) != "avx512" {
+		if avx512Kernel(v, flags) {
 			return coreTypeDecision{}, fmt.Errorf("--blas-coretype %s needs AVX-512 (%s), which this CPU lacks; OpenBLAS would die with SIGILL", v, strings.Join(avx512Flags, ", "))
 		}
 		return coreTypeDecision{Value: v, Source: sourceFlag}, nil
 	}
+}
+
+// avx512Kernel reports whether kernel needs AVX-512 and the CPU, known from
+// its flags, lacks it. With no flags (cpuinfo unreadable) nothing is
+// refused: the CPU is unknown, not known to lack AVX-512.
+func avx512Kernel(kernel string, flags map[string]bool) bool {
+	return avx512CoreTypes[strings.ToLower(strings.TrimSpace(kernel))] && len(flags) > 0 && cpuISA(flags) != "avx512"
 }
 
 // cpuISA names the widest vector instruction set the flags show, as

@@ -74,6 +74,14 @@ func TestDecideCoreType(t *testing.T) {
 		{name: "flag value on Haswell", opt: "Haswell", cpuinfo: "cpuinfo-haswell.txt", value: "Haswell", source: sourceFlag},
 		{name: "AVX-512 kernel on AVX2 CPU refused", opt: "skylakex", cpuinfo: "cpuinfo-haswell.txt", errText: "SIGILL"},
 		{name: "AVX-512 kernel with unknown CPU allowed", opt: "SkylakeX", cpuinfo: "", value: "SkylakeX", source: sourceFlag},
+		// The environment's value is checked as the flag's is.
+		{name: "AVX-512 kernel from the environment on AVX2 CPU refused", env: "SkylakeX", envSet: true, cpuinfo: "cpuinfo-haswell.txt", errText: "OPENBLAS_CORETYPE=SkylakeX (from the environment) needs AVX-512"},
+		{name: "AVX-512 kernel from the environment, any case, with spaces", opt: "auto", env: " cooperlake ", envSet: true, cpuinfo: "cpuinfo-avx512-partial.txt", errText: "unset OPENBLAS_CORETYPE"},
+		{name: "AVX-512 kernel from the environment on Arm refused", env: "SapphireRapids", envSet: true, cpuinfo: "cpuinfo-arm64.txt", errText: "SIGILL"},
+		{name: "AVX-512 kernel from the environment on AVX-512 CPU kept", env: "SkylakeX", envSet: true, cpuinfo: "cpuinfo-zen5.txt", value: "SkylakeX", source: sourceEnvironment},
+		{name: "AVX-512 kernel from the environment with unknown CPU kept", env: "SkylakeX", envSet: true, cpuinfo: "", value: "SkylakeX", source: sourceEnvironment},
+		{name: "environment's AVX-512 kernel hidden by library is no error", opt: "library", env: "SkylakeX", envSet: true, cpuinfo: "cpuinfo-haswell.txt", value: "", source: sourceLibrary, ignored: "SkylakeX"},
+		{name: "environment's AVX-512 kernel overridden by the flag is no error", opt: "Haswell", env: "SkylakeX", envSet: true, cpuinfo: "cpuinfo-haswell.txt", value: "Haswell", source: sourceFlag},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -77,7 +77,7 @@ func TestSpec(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := w.Spec()
-	if s.Name != "gemm-fp64-2048" || s.Version != "1" || s.WorkUnit != WorkUnit ||
+	if s.Name != "gemm-fp64-2048" || s.Version != "2" || s.WorkUnit != WorkUnit || s.FLOPsPerItem != FLOPs(2048) ||
 		s.Params["precision"] != "fp64" || s.Params["n"] != "2048" || len(s.Params) != 2 {
 		t.Errorf("spec = %+v", s)
 	}
@@ -92,8 +92,9 @@ func TestSpec(t *testing.T) {
 	}
 }
 
-// hashGemmFP642048 is sha256 of {"name":"gemm-fp64-2048","version":"1","params":{"n":"2048","precision":"fp64"}}.
-const hashGemmFP642048 = "8bf974d3fd29f620c59428034055bc9c70ac7de43b44a151f8458f6c3c477f8c"
+// hashGemmFP642048 is sha256 of {"name":"gemm-fp64-2048","version":"2","params":{"n":"2048","precision":"fp64"}}
+// (printf '%s' '...' | sha256sum).
+const hashGemmFP642048 = "e2001ce07df1e13678c465282a970a9c47cb04fcb2e4bf0c12b2a063c833e2d1"
 
 func TestFLOPs(t *testing.T) {
 	if got := FLOPs(2048); got != 2*2048*2048*2048 {
@@ -168,20 +169,22 @@ func TestGonum(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			w := prepared(t, name, workloads.Options{BLAS: "gonum", Threads: 1})
 			chk := runAndCheck(t, w)
-			if !chk.OK || chk.Name != "residual" || chk.Value > chk.Limit || chk.Limit <= 0 {
+			if !chk.OK || chk.Name != "freivalds" || chk.Value > chk.Limit || chk.Limit <= 0 || chk.Verdict != "" {
 				t.Errorf("check = %+v", chk)
 			}
-			t.Logf("residual %.3g (limit %.3g)", chk.Value, chk.Limit)
+			t.Logf("scaled error %.3g (limit %.3g)", chk.Value, chk.Limit)
 			info := w.Info()
-			if info["provider"] != "gonum" || info["warning"] != GonumWarning || info["threads"] == "" || info["version"] == "" {
+			if info["provider"] != "gonum" || info["warning"] != GonumWarning || info["threads"] == "" || info["version"] == "" ||
+				info["check"] != "freivalds" || info["check_seed"] != fmt.Sprintf("%016x", fixedSeed) {
 				t.Errorf("info = %v", info)
 			}
 		})
 	}
 }
 
-// TestCheckFailsOnWrongAnswer corrupts single entries of a right answer;
-// C[0,0] is always among the sampled entries.
+// TestCheckFailsOnWrongAnswer corrupts single entries of a right answer
+// after the calls; the check covers every entry, the first and the last
+// included.
 func TestCheckFailsOnWrongAnswer(t *testing.T) {
 	for _, tt := range []struct {
 		name    string
@@ -190,8 +193,10 @@ func TestCheckFailsOnWrongAnswer(t *testing.T) {
 		{"fp64 off by 1e-9", func(w *workload) { w.c64[0] += 1e-9 }},
 		{"fp64 NaN", func(w *workload) { w.c64[0] = math.NaN() }},
 		{"fp64 last entry", func(w *workload) { w.c64[len(w.c64)-1] *= 1.01 }},
-		{"fp32 off by 1e-3", func(w *workload) { w.c32[0] += 1e-3 }},
+		{"fp64 middle entry", func(w *workload) { w.c64[len(w.c64)/2+7] = 0 }},
+		{"fp32 off by 1e-2", func(w *workload) { w.c32[0] += 1e-2 }},
 		{"fp32 Inf", func(w *workload) { w.c32[0] = float32(math.Inf(-1)) }},
+		{"fp32 +Inf and -Inf", func(w *workload) { w.c32[5], w.c32[6] = float32(math.Inf(1)), float32(math.Inf(-1)) }},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			name := "gemm-fp64-128"
@@ -199,25 +204,34 @@ func TestCheckFailsOnWrongAnswer(t *testing.T) {
 				name = "gemm-fp32-128"
 			}
 			w := prepared(t, name, workloads.Options{BLAS: "gonum"})
-			if chk := runAndCheck(t, w); !chk.OK {
-				t.Fatalf("right answer failed: %+v", chk)
+			if _, err := w.Run(context.Background(), 2); err != nil {
+				t.Fatal(err)
 			}
 			tt.corrupt(w)
 			chk, err := w.Check(context.Background())
 			if err != nil {
 				t.Fatal(err)
 			}
-			if chk.OK || !(chk.Value > chk.Limit) {
-				t.Errorf("corrupted answer passed: %+v", chk)
+			if chk.OK || !(chk.Value > chk.Limit) || chk.Verdict != workloads.VerdictWrong {
+				t.Errorf("corrupted answer passed or not called wrong: %+v", chk)
 			}
 			if !strings.Contains(chk.Detail, "wrong answer") {
 				t.Errorf("detail = %q", chk.Detail)
+			}
+			// The same calls without the corruption pass: it is the
+			// corruption that failed.
+			if _, err := w.Run(context.Background(), 2); err != nil {
+				t.Fatal(err)
+			}
+			if chk, err := w.Check(context.Background()); err != nil || !chk.OK {
+				t.Errorf("next round, uncorrupted: %+v, %v", chk, err)
 			}
 		})
 	}
 }
 
-// fakeProvider returns a fast wrong answer, as a broken kernel would.
+// fakeProvider returns a fast wrong answer, as a broken kernel would: fp64
+// writes garbage into C, fp32 does nothing.
 type fakeProvider struct {
 	decision coreTypeDecision
 	calls    int
@@ -266,8 +280,8 @@ func TestCheckFailsFastWrongProvider(t *testing.T) {
 			fp := &fakeProvider{decision: coreTypeDecision{Value: "SkylakeX", Source: sourceAutoAVX512}}
 			w := fakeWorkload(t, name, fp)
 			chk := runAndCheck(t, w)
-			if chk.OK {
-				t.Fatalf("garbage passed: %+v", chk)
+			if chk.OK || chk.Verdict != workloads.VerdictWrong {
+				t.Fatalf("garbage passed or not called wrong: %+v", chk)
 			}
 			// The kernel was forced: the way out is the library's own choice.
 			if !strings.Contains(chk.Detail, "--blas-coretype library") {
@@ -286,6 +300,15 @@ func TestCheckBeforeRun(t *testing.T) {
 	w := prepared(t, "gemm-fp64-32", workloads.Options{BLAS: "gonum"})
 	if _, err := w.Check(context.Background()); err == nil {
 		t.Error("check before Run: no error")
+	}
+	if _, err := w.Run(context.Background(), 1); err != nil {
+		t.Fatal(err)
+	}
+	if chk, err := w.Check(context.Background()); err != nil || !chk.OK {
+		t.Fatalf("check = %+v, %v", chk, err)
+	}
+	if _, err := w.Check(context.Background()); err == nil {
+		t.Error("second check with no Run between: no error")
 	}
 	unprepared, _ := New("gemm-fp64-32", workloads.Options{})
 	if _, err := unprepared.Run(context.Background(), 1); err == nil {
@@ -361,11 +384,26 @@ func TestLoaderFallback(t *testing.T) {
 		t.Errorf("--blas gonum info = %v", info)
 	}
 
-	// A kernel the CPU cannot run is refused before anything loads.
+	// A kernel the CPU cannot run is refused before anything loads,
+	// whether the flag or the environment asks for it.
 	l.cpuinfo = filepath.Join("testdata", "cpuinfo-haswell.txt")
+	l.named = func(name string, d coreTypeDecision) (cblasLibrary, coreTypeDecision, error) {
+		t.Errorf("loaded %s with kernel %q on a CPU that cannot run it", name, d.Value)
+		return nil, d, errors.New("loaded")
+	}
 	if _, err := l.load(workloads.Options{BLAS: "libopenblas.so.0", BLASCoreType: "SkylakeX"}); err == nil ||
 		!strings.Contains(err.Error(), "AVX-512") {
 		t.Errorf("SkylakeX on Haswell: err = %v", err)
+	}
+	l.lookupEnv = func(k string) (string, bool) {
+		if k == coreTypeEnv {
+			return "SkylakeX", true
+		}
+		return "", false
+	}
+	if _, err := l.load(workloads.Options{BLAS: "libopenblas.so.0"}); err == nil ||
+		!strings.Contains(err.Error(), coreTypeEnv+"=SkylakeX") || !strings.Contains(err.Error(), "--blas-coretype library") {
+		t.Errorf("SkylakeX from the environment on Haswell: err = %v", err)
 	}
 }
 
@@ -428,7 +466,7 @@ func TestOpenBLAS(t *testing.T) {
 			if !chk.OK {
 				t.Errorf("check = %+v", chk)
 			}
-			t.Logf("residual %.3g (limit %.3g)", chk.Value, chk.Limit)
+			t.Logf("scaled error %.3g (limit %.3g)", chk.Value, chk.Limit)
 		})
 	}
 }
@@ -437,7 +475,7 @@ func TestOpenBLASInfo(t *testing.T) {
 	w := openBLAS(t, "gemm-fp64-64", workloads.Options{Threads: 1})
 	info := w.Info()
 	t.Log(info)
-	for _, k := range []string{"provider", "library", "version", "config", "threads", "corename", "coretype", "coretype_source", "cpu_isa"} {
+	for _, k := range []string{"provider", "library", "version", "config", "threads", "corename", "coretype", "coretype_source", "cpu_isa", "check", "check_seed"} {
 		if info[k] == "" {
 			t.Errorf("Info has no %s: %v", k, info)
 		}

@@ -36,7 +36,8 @@ var defaultLibraries = []string{
 
 // provider does the matrix products for a workload.
 type provider interface {
-	// dgemm and sgemm set c = a·b for row-major n×n matrices.
+	// dgemm and sgemm accumulate c ← a·b + c for row-major n×n matrices
+	// (alpha 1, beta 1).
 	dgemm(n int, a, b, c []float64)
 	sgemm(n int, a, b, c []float32)
 	// info says what does the work: provider, library, version, threads...
@@ -45,7 +46,7 @@ type provider interface {
 	// wide in every BLAS, and another workload may have changed it.
 	begin()
 	// coreType is the OpenBLAS kernel decision in effect, zero for other
-	// providers; the residual check uses it to suggest a way out.
+	// providers; a failed check uses it to suggest a way out.
 	coreType() coreTypeDecision
 }
 
@@ -57,10 +58,11 @@ type cblasLibrary interface {
 	provider() string
 	// path is the file the CBLAS symbols were found in, symlinks resolved.
 	path() string
-	// dgemm and sgemm run with the given thread count where the library
-	// has a way to set it.
-	dgemm(n, threads int, a, b, c []float64)
-	sgemm(n, threads int, a, b, c []float32)
+	// dgemm and sgemm set c ← a·b + beta·c (alpha 1) with the given thread
+	// count where the library has a way to set it. The workload always
+	// passes beta 1; the beta 0 call is there for BenchmarkBeta.
+	dgemm(n, threads int, beta float64, a, b, c []float64)
+	sgemm(n, threads int, beta float32, a, b, c []float32)
 	// setThreads asks for n threads and returns the count in effect, 0
 	// when the library cannot say.
 	setThreads(n int) int
@@ -267,8 +269,8 @@ type cblasProvider struct {
 	decision coreTypeDecision
 }
 
-func (p *cblasProvider) dgemm(n int, a, b, c []float64) { p.lib.dgemm(n, p.threads, a, b, c) }
-func (p *cblasProvider) sgemm(n int, a, b, c []float32) { p.lib.sgemm(n, p.threads, a, b, c) }
+func (p *cblasProvider) dgemm(n int, a, b, c []float64) { p.lib.dgemm(n, p.threads, 1, a, b, c) }
+func (p *cblasProvider) sgemm(n int, a, b, c []float32) { p.lib.sgemm(n, p.threads, 1, a, b, c) }
 
 func (p *cblasProvider) begin() {
 	if p.lib.provider() != "openblas" { // OpenBLAS's count is set on every call
@@ -327,11 +329,11 @@ func newGonumProvider(threads int, isa, fallback string) *gonumProvider {
 }
 
 func (gonumProvider) dgemm(n int, a, b, c []float64) {
-	gonum.Implementation{}.Dgemm(blas.NoTrans, blas.NoTrans, n, n, n, 1, a, n, b, n, 0, c, n)
+	gonum.Implementation{}.Dgemm(blas.NoTrans, blas.NoTrans, n, n, n, 1, a, n, b, n, 1, c, n)
 }
 
 func (gonumProvider) sgemm(n int, a, b, c []float32) {
-	gonum.Implementation{}.Sgemm(blas.NoTrans, blas.NoTrans, n, n, n, 1, a, n, b, n, 0, c, n)
+	gonum.Implementation{}.Sgemm(blas.NoTrans, blas.NoTrans, n, n, n, 1, a, n, b, n, 1, c, n)
 }
 
 func (gonumProvider) begin() {}

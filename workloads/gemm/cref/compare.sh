@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # compare.sh: joulebench's gemm workload against the same CBLAS called
-# directly from C (cref.c), at the same N, thread count and OpenBLAS kernel.
+# directly from C (cref.c), at the same N, thread count and OpenBLAS kernel,
+# making the same calls (C <- A*B + C, folded into a bank as often as the
+# Go side says it folds).
 #
 # Usage (from anywhere in the repository):
 #   workloads/gemm/cref/compare.sh
@@ -54,6 +56,7 @@ for ((i = 1; i <= COUNT; i++)); do
 		grep -q "^BenchmarkGEMM/prec=$prec/n=$N" "$OUT/go.run" || { echo "Go side ran no benchmark:" >&2; cat "$OUT/go.run" >&2; exit 1; }
 		cat "$OUT/go.run" >>"$OUT/go.txt"
 		gocore=$(sed -n 's/.*corename=\([^ ]*\).*/\1/p' "$OUT/go.run" | head -n1)
+		gofold=$(sed -n 's/.*fold_every=\([0-9]*\).*/\1/p' "$OUT/go.run" | head -n1)
 		if [[ -n ${OPENBLAS_CORETYPE:-} ]]; then
 			ccore=$OPENBLAS_CORETYPE
 		else
@@ -61,7 +64,7 @@ for ((i = 1; i <= COUNT; i++)); do
 		fi
 		gocpu=$(sed -n 's/^cpu: //p' "$OUT/go.run" | head -n1)
 		OPENBLAS_CORETYPE=$ccore "$OUT/cref" -lib "$BLAS" -threads "$THREADS" -prec "$prec" -n "$N" \
-			-cpu "$gocpu" -count 1 -benchtime "$BENCHTIME" >>"$OUT/c.txt" 2>"$OUT/c.err" || { cat "$OUT/c.err" >&2; exit 1; }
+			-cpu "$gocpu" -fold "${gofold:-0}" -count 1 -benchtime "$BENCHTIME" >>"$OUT/c.txt" 2>"$OUT/c.err" || { cat "$OUT/c.err" >&2; exit 1; }
 		crefcore=$(sed -n 's/.*corename=\([^ ]*\).*/\1/p' "$OUT/c.err" | head -n1)
 		echo "$prec go=$gocore c=$crefcore" >>"$OUT/kernels.txt"
 		if [[ $gocore != "$crefcore" ]]; then

@@ -1,7 +1,9 @@
 // cref calls a CBLAS library's cblas_dgemm/cblas_sgemm directly from C, the
-// way joulebench's gemm workload does (dlopen, row-major, NoTrans, alpha 1,
-// beta 0, square N), and prints Go benchmark lines under the same names as
-// BenchmarkGEMM, so that benchstat compares the two directly:
+// way joulebench's gemm workload (version 2) does (dlopen, row-major,
+// NoTrans, alpha 1, beta 1: C <- A*B + C, square N, and every -fold calls C
+// added into a double bank and zeroed, as the workload's fold does), and
+// prints Go benchmark lines under the same names as BenchmarkGEMM, so that
+// benchstat compares the two directly:
 //
 //   BenchmarkGEMM/prec=fp64/n=2048-2   5   190000000 ns/op   90.4 GFLOP/s
 //
@@ -12,11 +14,13 @@
 //
 // Build: gcc -O2 -o cref cref.c -ldl
 // Usage: cref -lib libopenblas.so.0 -threads 2 -prec fp64 -n 2048 -count 5
-//             [-benchtime 1] [-procs P] [-cpu NAME]
+//             [-benchtime 1] [-procs P] [-cpu NAME] [-fold M]
 // -procs is the -P suffix on the name; Go uses GOMAXPROCS, by default the
 // number of CPUs this process may run on, and so does cref. -cpu is the
 // cpu: line (default: /proc/cpuinfo's model name); benchstat puts files
-// with different goos/goarch/pkg/cpu lines in different tables.
+// with different goos/goarch/pkg/cpu lines in different tables. -fold is
+// the workload's fold interval (compare.sh passes the one the Go side
+// logs; 0, the default, never folds).
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <sched.h>
@@ -58,6 +62,14 @@ static double uniform(void) {
 	return 2.0 * (double)(z >> 11) * 0x1p-53 - 1.0;
 }
 
+// fold_c adds C into the bank and zeroes C, as the workload's fold does.
+static void fold_c(int fp64, void *c, double *bank, size_t nn) {
+	for (size_t i = 0; i < nn; i++) {
+		bank[i] += fp64 ? ((double *)c)[i] : (double)((float *)c)[i];
+	}
+	memset(c, 0, nn * (fp64 ? sizeof(double) : sizeof(float)));
+}
+
 static void *must_alloc(size_t bytes) {
 	void *p = NULL;
 	if (posix_memalign(&p, 4096, bytes) != 0) {
@@ -88,13 +100,13 @@ static const char *model_name(char *buf, size_t len) {
 }
 
 static void usage(void) {
-	fprintf(stderr, "usage: cref -lib LIB -threads T -prec fp64|fp32 -n N [-count C] [-benchtime SECONDS] [-procs P] [-cpu NAME]\n");
+	fprintf(stderr, "usage: cref -lib LIB -threads T -prec fp64|fp32 -n N [-count C] [-benchtime SECONDS] [-procs P] [-cpu NAME] [-fold M]\n");
 	exit(2);
 }
 
 int main(int argc, char **argv) {
 	const char *lib = "libopenblas.so.0", *prec = "fp64", *cpu = NULL;
-	int threads = 0, n = 2048, count = 1, procs = 0;
+	int threads = 0, n = 2048, count = 1, procs = 0, fold = 0;
 	double benchtime = 1.0;
 	for (int i = 1; i < argc; i++) {
 		if (i + 1 >= argc) usage();
@@ -107,10 +119,11 @@ int main(int argc, char **argv) {
 		else if (!strcmp(k, "-benchtime")) benchtime = atof(v);
 		else if (!strcmp(k, "-procs")) procs = atoi(v);
 		else if (!strcmp(k, "-cpu")) cpu = v;
+		else if (!strcmp(k, "-fold")) fold = atoi(v);
 		else usage();
 	}
 	int fp64 = !strcmp(prec, "fp64");
-	if ((!fp64 && strcmp(prec, "fp32")) || n < 1 || count < 1 || benchtime <= 0) usage();
+	if ((!fp64 && strcmp(prec, "fp32")) || n < 1 || count < 1 || benchtime <= 0 || fold < 0) usage();
 	if (procs <= 0) {
 		cpu_set_t set;
 		procs = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 1;
@@ -143,6 +156,8 @@ int main(int argc, char **argv) {
 
 	size_t nn = (size_t)n * (size_t)n, esz = fp64 ? sizeof(double) : sizeof(float);
 	void *a = must_alloc(nn * esz), *b = must_alloc(nn * esz), *c = must_alloc(nn * esz);
+	double *bank = must_alloc(nn * sizeof(double));
+	memset(bank, 0, nn * sizeof(double));
 	for (size_t i = 0; i < nn; i++) {
 		if (fp64) {
 			((double *)a)[i] = uniform();
@@ -159,13 +174,19 @@ int main(int argc, char **argv) {
 	}
 	memset(c, 0, nn * esz);
 
-	// 101 = CblasRowMajor, 111 = CblasNoTrans.
+	// 101 = CblasRowMajor, 111 = CblasNoTrans. in_c counts the calls
+	// accumulated in C since the last fold.
+	long in_c = 0;
 #define CALL()                                                                          \
 	do {                                                                            \
 		if (fp64)                                                               \
-			dgemm(101, 111, 111, n, n, n, 1.0, a, n, b, n, 0.0, c, n);      \
+			dgemm(101, 111, 111, n, n, n, 1.0, a, n, b, n, 1.0, c, n);      \
 		else                                                                    \
-			sgemm(101, 111, 111, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);    \
+			sgemm(101, 111, 111, n, n, n, 1.0f, a, n, b, n, 1.0f, c, n);    \
+		if (fold > 0 && ++in_c == fold) {                                       \
+			fold_c(fp64, c, bank, nn);                                      \
+			in_c = 0;                                                       \
+		}                                                                       \
 	} while (0)
 
 	CALL(); // warm-up: page faults, thread pool start
@@ -193,7 +214,7 @@ int main(int argc, char **argv) {
 	// A sum of C keeps the calls from being optimised away, and makes a
 	// broken library visible.
 	double sum = 0;
-	for (size_t i = 0; i < nn; i += n + 1) sum += fp64 ? ((double *)c)[i] : ((float *)c)[i];
+	for (size_t i = 0; i < nn; i += n + 1) sum += bank[i] + (fp64 ? ((double *)c)[i] : ((float *)c)[i]);
 	fprintf(stderr, "cref: trace sample %g\n", sum);
 	return 0;
 }
