@@ -11,8 +11,13 @@ import (
 )
 
 // CertificateVersion is the version of the certificate format (the
-// predicate of the signed statement) this package writes.
-const CertificateVersion = "1"
+// predicate of the signed statement) this package writes and reads.
+// Version 2 adds each CPU workload's throughput ceiling and the rules that
+// check a record's description of itself (meter methods, meter readings,
+// work, throughput ceiling, meter faults); the predicate type stays
+// PredicateCertificate (.../certificate/v1), which is the in-toto
+// statement's shape, not this format's version.
+const CertificateVersion = "2"
 
 // Certificate is what joulebench certifies about a record: the predicate of
 // the signed in-toto statement whose subject is the record file. Every
@@ -143,6 +148,10 @@ type WorkloadResult struct {
 	RatingShown string `json:"rating_shown"`
 	// RatingBasis is what the rating was computed from.
 	RatingBasis *RatingBasis `json:"rating_basis,omitempty"`
+	// Ceiling is the most FLOP/s the recorded host could do on this
+	// workload, with how it was reckoned; every repetition must be below
+	// it. Absent for a workload that does not run on the CPU.
+	Ceiling *Ceiling `json:"ceiling,omitempty"`
 }
 
 // Figure is one figure summarised over a workload's repetitions: the
@@ -316,131 +325,6 @@ func evalUnionKeys(a, b map[string]Figure) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// Verdicts of a reproduction. A failed one is VerdictNotReproduced
-// followed by ": " and what did not hold.
-const (
-	VerdictReproduced        = "reproduced"
-	VerdictNotReproduced     = "not reproduced"
-	VerdictDifferentHardware = "different hardware: this is a comparison, not a reproduction"
-)
-
-// Reproduction says, figure by figure, whether a rerun reproduces a
-// certificate within the spec's tolerances.
-type Reproduction struct {
-	// SameHardware is false when the CPU model, the logical CPUs or the
-	// memory differ; HardwareDiffs says which.
-	SameHardware  bool     `json:"same_hardware"`
-	HardwareDiffs []string `json:"hardware_diffs,omitempty"`
-	// Checks are one per workload of the original and figure with a
-	// tolerance, in that order.
-	Checks []ReproCheck `json:"checks"`
-	// Holds is true when every check that was made held.
-	Holds   bool   `json:"holds"`
-	Verdict string `json:"verdict"`
-}
-
-// ReproCheck compares one figure of one workload.
-type ReproCheck struct {
-	Workload string  `json:"workload"`
-	Metric   string  `json:"metric"`
-	Original float64 `json:"original"`
-	Again    float64 `json:"again"`
-	// RelDiff is (again − original) / |original|, signed.
-	RelDiff   float64 `json:"rel_diff"`
-	Tolerance float64 `json:"tolerance"`
-	Holds     bool    `json:"holds"`
-	// Skipped is true when the figure could not be compared (absent from
-	// one side, a different carbon accounting, an original of zero); Note
-	// says why.
-	Skipped bool   `json:"skipped,omitempty"`
-	Note    string `json:"note,omitempty"`
-}
-
-// Reproduce compares a rerun with the original certificate: for each
-// workload of the original and each figure the spec has a tolerance for,
-// the two medians and whether their relative difference is within it. On
-// different hardware the numbers are still compared, but the verdict says
-// it is a comparison, not a reproduction.
-func Reproduce(orig, again *Certificate, spec *Spec) Reproduction {
-	var r Reproduction
-	h1, h2 := orig.Host, again.Host
-	if h1.CPUModel != h2.CPUModel {
-		r.HardwareDiffs = append(r.HardwareDiffs, fmt.Sprintf("CPU model %q, now %q", h1.CPUModel, h2.CPUModel))
-	}
-	if h1.LogicalCPUs != h2.LogicalCPUs {
-		r.HardwareDiffs = append(r.HardwareDiffs, fmt.Sprintf("%d logical CPUs, now %d", h1.LogicalCPUs, h2.LogicalCPUs))
-	}
-	if h1.MemoryBytes != h2.MemoryBytes {
-		r.HardwareDiffs = append(r.HardwareDiffs, fmt.Sprintf("%d bytes of memory, now %d", h1.MemoryBytes, h2.MemoryBytes))
-	}
-	r.SameHardware = len(r.HardwareDiffs) == 0
-	sameCarbon := orig.Carbon != nil && again.Carbon != nil &&
-		orig.Carbon.Method == again.Carbon.Method && orig.Carbon.Region == again.Carbon.Region &&
-		orig.Carbon.GramsPerKWh == again.Carbon.GramsPerKWh && orig.Carbon.PUE == again.Carbon.PUE &&
-		orig.Carbon.Embodied == again.Carbon.Embodied
-	rerun := map[string]*WorkloadResult{}
-	for i := range again.Workloads {
-		rerun[again.Workloads[i].Name] = &again.Workloads[i]
-	}
-	metricsOrder := specSortedKeys(spec.Tolerances)
-	var failed []string
-	for _, w := range orig.Workloads {
-		g, ok := rerun[w.Name]
-		if !ok || g.Version != w.Version || g.ContentHash != w.ContentHash {
-			why := "not in the rerun"
-			if ok {
-				why = fmt.Sprintf("a different workload: version %s (%s), rerun %s (%s)", w.Version, w.ContentHash, g.Version, g.ContentHash)
-			}
-			r.Checks = append(r.Checks, ReproCheck{Workload: w.Name, Metric: "workload", Note: why})
-			failed = append(failed, w.Name+": "+why)
-			continue
-		}
-		for _, m := range metricsOrder {
-			tol := spec.Tolerances[m].Relative
-			c := ReproCheck{Workload: w.Name, Metric: m, Tolerance: tol}
-			of, ok1 := w.Figures[m]
-			af, ok2 := g.Figures[m]
-			switch {
-			case !ok1 || !ok2:
-				c.Skipped, c.Note = true, "the figure is not defined on both certificates"
-			case strings.HasPrefix(m, "gco2e") && !sameCarbon:
-				c.Original, c.Again = of.Median, af.Median
-				c.Skipped, c.Note = true, "the two runs used different carbon accounting (method, region, intensity, PUE or embodied): a different claim, not compared"
-			case of.Median == 0:
-				c.Original, c.Again = of.Median, af.Median
-				c.Skipped, c.Note = true, "the original is zero: no relative difference"
-			default:
-				c.Original, c.Again = of.Median, af.Median
-				c.RelDiff = (af.Median - of.Median) / math.Abs(of.Median)
-				c.Holds = math.Abs(c.RelDiff) <= tol
-				if !c.Holds {
-					failed = append(failed, fmt.Sprintf("%s %s %.4g, now %.4g (%+.1f%%, tolerance ±%.0f%%)",
-						w.Name, m, of.Median, af.Median, 100*c.RelDiff, 100*tol))
-				}
-			}
-			r.Checks = append(r.Checks, c)
-		}
-	}
-	made := 0
-	for _, c := range r.Checks {
-		if !c.Skipped {
-			made++
-		}
-	}
-	r.Holds = len(failed) == 0 && made > 0
-	switch {
-	case !r.SameHardware:
-		r.Verdict = VerdictDifferentHardware
-	case made == 0:
-		r.Verdict = VerdictNotReproduced + ": no figure could be compared"
-	case r.Holds:
-		r.Verdict = VerdictReproduced
-	default:
-		r.Verdict = VerdictNotReproduced + ": " + strings.Join(failed, "; ")
-	}
-	return r
 }
 
 // FigureTolerance is how far apart, relatively, a certified figure and its

@@ -12,13 +12,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
 	intoto "github.com/in-toto/attestation/go/v1"
 	"github.com/secure-systems-lab/go-securesystemslib/dsse"
+
+	"github.com/joulebench/joulebench/internal/infile"
+	"github.com/joulebench/joulebench/results"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/structpb"
 )
@@ -44,10 +46,6 @@ const envPredicatePrefix = "https://joulebench.dev/"
 
 // envKnownPredicates are the predicate types this joulebench can read.
 var envKnownPredicates = []string{PredicateCertificate, PredicateReproduction}
-
-// envMaxFile bounds what VerifyFile reads: a certificate holds summaries, not
-// raw samples, so it is kilobytes; a file this big is something else.
-const envMaxFile = 32 << 20
 
 // Errors Verify and CheckSubject wrap, one per step, so that callers can
 // tell with errors.Is which check failed. Each is wrapped with details of
@@ -91,11 +89,21 @@ type Statement struct {
 	Predicate json.RawMessage `json:"predicate"`
 }
 
-// Verified is the result of a successful Verify.
+// Verified is what Verify found. After a successful Verify every field is
+// set. When a signature verified but the signed statement did not parse or
+// check (ErrStatementType, ErrPredicateType), Verify returns a Verified
+// with KeyID and PayloadSHA256 and a nil Statement alongside the error, so
+// that a caller can say "the signature is good, the statement is not"
+// rather than blame the signature.
 type Verified struct {
 	// KeyID is the KeyID of the public key whose signature verified.
 	KeyID string `json:"keyid"`
-	// Statement is the signed statement.
+	// PayloadSHA256 is the lowercase hex sha256 of the signed payload (the
+	// statement's bytes). It names the statement itself: unlike the
+	// envelope file's bytes, it does not change when keyid hints are
+	// edited or signatures added.
+	PayloadSHA256 string `json:"payload_sha256"`
+	// Statement is the signed statement; nil when it failed to parse.
 	Statement *Statement `json:"statement"`
 }
 
@@ -297,17 +305,39 @@ func PAE(payloadType string, payload []byte) []byte {
 	return dsse.PAE(payloadType, payload)
 }
 
-// VerifyFile reads the envelope at path and verifies it like Verify.
+// VerifyFile reads the envelope at path with ReadEnvelopeFile and verifies
+// it like Verify, with the same partial result on a statement error.
 func VerifyFile(path string, pubs ...ed25519.PublicKey) (*Verified, error) {
-	data, err := envReadFile(path)
+	data, err := ReadEnvelopeFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("verify %s: %w", path, err)
 	}
 	v, err := envVerify(data, pubs)
 	if err != nil {
-		return nil, fmt.Errorf("verify %s: %w", path, err)
+		return v, fmt.Errorf("verify %s: %w", path, err)
 	}
 	return v, nil
+}
+
+// ReadEnvelopeFile reads a certificate or reproduction statement (a DSSE
+// envelope) from path, refusing without blocking anything that is not a
+// regular file (a FIFO, /dev/zero, a directory) and anything over
+// infile.MaxCertificate (4 MiB): an envelope holds summaries, not raw
+// readings, so it is kilobytes, and a bigger file is something else or
+// padding. Such refusals wrap ErrNotEnvelope and infile.ErrNotRegular or
+// infile.ErrTooLarge; a missing file wraps fs.ErrNotExist. Every error
+// names the file.
+func ReadEnvelopeFile(path string) ([]byte, error) {
+	data, err := infile.Read(path, infile.MaxCertificate)
+	switch {
+	case err == nil:
+		return data, nil
+	case errors.Is(err, infile.ErrTooLarge):
+		return nil, fmt.Errorf("read certificate: %w: %w; a certificate holds summaries, not raw readings, so it is kilobytes: give the .dsse.json file that joulebench certify or reproduce wrote", ErrNotEnvelope, err)
+	case errors.Is(err, infile.ErrNotRegular):
+		return nil, fmt.Errorf("read certificate: %w: %w", ErrNotEnvelope, err)
+	}
+	return nil, fmt.Errorf("read certificate: %w", err)
 }
 
 // Verify checks a DSSE envelope holding a joulebench statement, step by step,
@@ -317,6 +347,11 @@ func VerifyFile(path string, pubs ...ed25519.PublicKey) (*Verified, error) {
 // ErrStatementType, ErrPredicateType. The statement is parsed only after a
 // signature has verified, so unauthenticated bytes never reach the parser.
 //
+// A statement error comes with a partial *Verified (KeyID, PayloadSHA256,
+// no Statement): the signature is good, what it signed is not a statement
+// this joulebench reads (a wrong _type, an unknown predicate version,
+// duplicate keys). Every other error comes with nil.
+//
 // The envelope's keyid fields are hints that the signature does not cover;
 // Verify ignores them and tries every given key on every signature, so an
 // envelope signed by another tool with another keyid convention still
@@ -324,7 +359,7 @@ func VerifyFile(path string, pubs ...ed25519.PublicKey) (*Verified, error) {
 func Verify(envelopeJSON []byte, pubs ...ed25519.PublicKey) (*Verified, error) {
 	v, err := envVerify(envelopeJSON, pubs)
 	if err != nil {
-		return nil, fmt.Errorf("verify certificate: %w", err)
+		return v, fmt.Errorf("verify certificate: %w", err)
 	}
 	return v, nil
 }
@@ -344,11 +379,14 @@ func envVerify(data []byte, pubs []ed25519.PublicKey) (*Verified, error) {
 	if err != nil {
 		return nil, err
 	}
+	sum := sha256.Sum256(payload)
+	v := &Verified{KeyID: keyID, PayloadSHA256: hex.EncodeToString(sum[:])}
 	st, err := envParseStatement(payload)
 	if err != nil {
-		return nil, err
+		return v, err
 	}
-	return &Verified{KeyID: keyID, Statement: st}, nil
+	v.Statement = st
+	return v, nil
 }
 
 // envDecode parses the envelope JSON without trusting any of it yet.
@@ -445,6 +483,12 @@ func envParseStatement(payload []byte) (*Statement, error) {
 	if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(payload, &st); err != nil {
 		return nil, fmt.Errorf("%w: the signed payload is not an in-toto statement: %v", ErrStatementType, err)
 	}
+	// protojson refuses a duplicate known field or map key, but not a
+	// duplicate unknown field, which it discards; another reader might
+	// take either copy. Refuse every duplicate key, anywhere.
+	if err := results.CheckDuplicateKeys(payload); err != nil {
+		return nil, fmt.Errorf("%w: the signed payload has a %v; a reader could take either value", ErrStatementType, err)
+	}
 	if st.GetType() != StatementType {
 		return nil, fmt.Errorf("%w: statement _type is %q; this joulebench reads %q", ErrStatementType, st.GetType(), StatementType)
 	}
@@ -524,31 +568,22 @@ func CheckSubject(v *Verified, recordPath string) error {
 		recordPath, ErrSubjectDigest, got, strings.Join(want, ", "))
 }
 
+// envFileSHA256 hashes a record file as it streams by, refusing what is not
+// a regular file (a FIFO would block, /dev/zero never end) and anything
+// over infile.MaxRecord, the most any record reader accepts.
 func envFileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
+	f, _, err := infile.Open(path)
 	if err != nil {
 		return "", err
 	}
 	defer f.Close()
 	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
+	n, err := io.Copy(h, io.LimitReader(f, infile.MaxRecord+1))
+	if err != nil {
 		return "", err
 	}
+	if n > infile.MaxRecord {
+		return "", fmt.Errorf("%w: more than %s, the limit for a record", infile.ErrTooLarge, infile.Human(infile.MaxRecord))
+	}
 	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
-func envReadFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, envMaxFile+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > envMaxFile {
-		return nil, fmt.Errorf("%w: larger than %d MiB, far bigger than any certificate", ErrNotEnvelope, envMaxFile>>20)
-	}
-	return data, nil
 }

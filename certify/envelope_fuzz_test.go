@@ -28,7 +28,19 @@ func envCheckFuzzResult(t *testing.T, v *Verified, err error) {
 		if n != 1 {
 			t.Fatalf("error wraps %d sentinels, want 1: %v", n, err)
 		}
+		// After a good signature a statement error says whose it was and
+		// what was signed; before one, nothing.
+		if errors.Is(err, ErrStatementType) || errors.Is(err, ErrPredicateType) {
+			if v == nil || v.Statement != nil || v.KeyID != KeyID(pub) || len(v.PayloadSHA256) != 64 {
+				t.Fatalf("statement error with Verified %+v", v)
+			}
+		} else if v != nil {
+			t.Fatalf("error %v with Verified %+v", err, v)
+		}
 		return
+	}
+	if len(v.PayloadSHA256) != 64 {
+		t.Fatalf("PayloadSHA256 %q", v.PayloadSHA256)
 	}
 	if v.KeyID != KeyID(pub) {
 		t.Fatalf("KeyID = %s, want the test key's", v.KeyID)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto"
 	"crypto/ed25519"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -269,6 +270,15 @@ func TestVerifyRejectsBadInput(t *testing.T) {
 			ErrStatementType, nil},
 		{"duplicate key in statement", sign(PayloadType, []byte(`{"_type":"https://in-toto.io/Statement/v1","_type":"x"}`)), nil,
 			ErrStatementType, nil},
+		// protojson discards an unknown field, and does not notice it twice.
+		{"duplicate unknown key in statement", sign(PayloadType, []byte(`{"_type":"https://in-toto.io/Statement/v1","x":1,"x":2,"subject":[`+envTestSubjectJSON+`],"predicateType":"`+PredicateCertificate+`","predicate":{"level":"L1"}}`)), nil,
+			ErrStatementType, []string{`duplicate JSON key "x"`}},
+		{"duplicate key in predicate", sign(PayloadType, []byte(`{"_type":"https://in-toto.io/Statement/v1","subject":[`+envTestSubjectJSON+`],"predicateType":"`+PredicateCertificate+`","predicate":{"level":"L1","level":"L3"}}`)), nil,
+			ErrStatementType, []string{`"level"`}},
+		{"duplicate escaped key deep in predicate", sign(PayloadType, []byte(`{"_type":"https://in-toto.io/Statement/v1","subject":[`+envTestSubjectJSON+`],"predicateType":"`+PredicateCertificate+`","predicate":{"w":[{"x":{"a":1,"\u0061":2}}]}}`)), nil,
+			ErrStatementType, []string{`duplicate`}},
+		{"duplicate escaped unknown key", sign(PayloadType, []byte(`{"_type":"https://in-toto.io/Statement/v1","zz":{"a":1,"\u0061":2},"subject":[`+envTestSubjectJSON+`],"predicateType":"`+PredicateCertificate+`","predicate":{"w":1}}`)), nil,
+			ErrStatementType, []string{`duplicate JSON key "a"`, "zz.a"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			pubs := tc.pubs
@@ -278,6 +288,18 @@ func TestVerifyRejectsBadInput(t *testing.T) {
 			v, err := Verify(tc.data, pubs...)
 			if err == nil {
 				t.Fatalf("Verify accepted it: %+v", v.Statement)
+			}
+			// A statement error follows a good signature: the result says
+			// whose, and what was signed, with no statement.
+			if errors.Is(err, ErrStatementType) || errors.Is(err, ErrPredicateType) {
+				var env dsse.Envelope
+				json.Unmarshal(tc.data, &env)
+				payload, _ := base64.StdEncoding.DecodeString(env.Payload)
+				if v == nil || v.Statement != nil || v.KeyID != KeyID(pub) || v.PayloadSHA256 != fmt.Sprintf("%x", sha256.Sum256(payload)) {
+					t.Errorf("statement error: Verified = %+v, want the key id and payload digest without a statement", v)
+				}
+			} else if v != nil {
+				t.Errorf("Verified = %+v with a signature error", v)
 			}
 			for _, s := range envSentinels {
 				if got, want := errors.Is(err, s), s == tc.want; got != want {

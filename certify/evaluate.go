@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -27,15 +28,6 @@ type EvalOptions struct {
 	// certificate. It is required.
 	Now time.Time
 }
-
-// Domain kinds as the record names them (harness/meter's Kind values;
-// certify does not import harness).
-const (
-	evalKindPackage = "package"
-	evalKindDRAM    = "dram"
-	evalKindGPU     = "gpu"
-	evalKindNode    = "node"
-)
 
 // evalLevelSynthetic is the name level 0 takes when the fake meter made
 // the numbers, so that the certificate says "level 0 (synthetic: fake
@@ -62,16 +54,38 @@ const evalLevelSynthetic = "synthetic: fake meter"
 //   - meter coverage (hard): the domains in the total count every device
 //     that does the work (a CPU package, or a whole node, for a CPU
 //     workload); otherwise the figures leave out the energy they claim.
+//   - meter methods (hard): each meter's method, estimated flag, domain
+//     kinds and total are what that meter is (the fake meter is
+//     synthetic, the estimate a model, RAPL a counter whose packages and
+//     DRAM count in the total); an unknown meter, or a meter or domain
+//     name used twice, fails.
+//   - meter readings (hard): every raw reading names a meter of the
+//     record, has one value per domain, within the counter's range, and
+//     each meter's readings go forward in time.
+//   - raw readings (hard): the idle baseline's energy, duration and
+//     readings agree with the raw readings.
 //   - suite as published (soft): rules overridden on the command line are
 //     noted; the profile's own rules are checked against what was
 //     measured anyway.
-//   - per workload, hard: completed; answer checked (a failed check);
-//     repetitions; duration (every repetition); readings (every
-//     repetition); energy (every repetition counted some); variation (the
-//     CV of energy per item).
+//   - per workload, hard: completed; work (version, parameters, content
+//     hash and work unit are the workload's own, every repetition's FLOPs
+//     are FLOPs per item × items); answer checked (every repetition's
+//     answer checked and right; schema 1 records fail); repetitions;
+//     duration (every repetition); readings (every repetition); energy
+//     (every repetition counted some); variation (the CV of energy per
+//     item); raw readings (the warm-up's and every repetition's energy,
+//     duration and readings agree with the raw readings); reading gaps
+//     (within the profile's interval and each meter's max_gap_s); meter
+//     faults (no meter read failed in a repetition); throughput ceiling
+//     (CPU workloads: no repetition above what the host could do, stated
+//     on the certificate).
 //   - per workload, soft: answer checked when the workload has no check;
 //     warnings the workload recorded (such as joulebench's own BLAS doing
 //     the work, so that the figure describes our code, not the hardware).
+//
+// The level is computed from what each meter is, not from what its method
+// field says: a record of the fake or the estimate meter is level 0
+// whatever it claims.
 func Evaluate(rec *results.Record, spec *Spec, specDigest string, opts EvalOptions) (*Certificate, error) {
 	switch {
 	case rec == nil:
@@ -102,7 +116,7 @@ func Evaluate(rec *results.Record, spec *Spec, specDigest string, opts EvalOptio
 		Record:         RecordRef{RunID: rec.RunID, StartedAt: rec.StartedAt, Suite: rec.Config.Suite, SuiteVersion: rec.Config.SuiteVersion, Tool: rec.Tool},
 		Host:           rec.Host,
 		Meters:         evalMeters(rec),
-		Estimated:      metrics.Estimated(rec) || metrics.Synthetic(rec),
+		Estimated:      evalEstimated(rec),
 		AllowEstimated: opts.AllowEstimated,
 		Carbon:         evalCarbon(rec.Carbon),
 	}
@@ -112,9 +126,21 @@ func Evaluate(rec *results.Record, spec *Spec, specDigest string, opts EvalOptio
 		devices[evalDevice(spec, w.Name)] = true
 	}
 	c.Rules = evalRecordRules(rec, prof, profName, devices)
+	codes := make([]workCode, len(rec.Workloads))
+	ceilings := make([]*Ceiling, len(rec.Workloads))
 	for i, w := range rec.Workloads {
-		c.Rules = append(c.Rules, evalWorkloadRules(w, sums[i], prof, profName)...)
-		c.Rules = append(c.Rules, evalRawRule(rec, w), evalGapRule(rec, w, prof))
+		codes[i] = evalWorkCode(w.Name)
+		precision := w.Params["precision"]
+		if codes[i].err == nil {
+			precision = codes[i].spec.Params["precision"]
+		}
+		c.Rules = append(c.Rules, evalWorkloadRules(rec, i, w, codes[i], sums[i], prof, profName)...)
+		c.Rules = append(c.Rules, evalRawRule(rec, w), evalGapRule(rec, i, w, prof), evalFaultRule(i, w))
+		if evalDevice(spec, w.Name) == "cpu" {
+			ceil := evalCeiling(rec.Host, precision)
+			ceilings[i] = &ceil
+			c.Rules = append(c.Rules, evalCeilingRule(i, w, ceil))
+		}
 	}
 	c.Valid = true
 	for _, r := range c.Rules {
@@ -127,7 +153,7 @@ func Evaluate(rec *results.Record, spec *Spec, specDigest string, opts EvalOptio
 	for i, w := range rec.Workloads {
 		wr := WorkloadResult{
 			Name: w.Name, Version: w.Version, ContentHash: w.ContentHash, WorkUnit: w.WorkUnit,
-			Reps: len(w.Reps), Figures: map[string]Figure{},
+			Reps: len(w.Reps), Figures: map[string]Figure{}, Ceiling: ceilings[i],
 		}
 		for name, st := range sums[i].Stats {
 			if f, ok := evalFigure(st); ok {
@@ -163,13 +189,19 @@ func Evaluate(rec *results.Record, spec *Spec, specDigest string, opts EvalOptio
 	return c, nil
 }
 
-// evalRawRule checks every repetition's stated energy, duration and
-// readings against the record's raw readings: the figures are computed from
-// what the repetitions state, so a record edited after the run must fail
-// here rather than earn a better rating.
+// evalRawRule checks the warm-up's and every repetition's stated energy,
+// duration and readings against the record's raw readings: the figures are
+// computed from what the repetitions state, so a record edited after the
+// run must fail here rather than earn a better rating.
 func evalRawRule(rec *results.Record, w results.Workload) Rule {
 	r := Rule{Name: "raw readings", Workload: w.Name, Hard: true, Pass: true,
-		Reason: "every repetition's energy, duration and readings agree with the raw meter readings"}
+		Reason: "the warm-up's and every repetition's energy, duration and readings agree with the raw meter readings"}
+	if w.Warmup != nil {
+		if msg := evalCheckPhase(rec, w.Warmup); msg != "" {
+			r.Pass, r.Reason = false, "the warm-up "+msg
+			return r
+		}
+	}
 	for _, rep := range w.Reps {
 		if rep.Edge == "" {
 			r.Pass, r.Reason = false, fmt.Sprintf("repetition %d names no edge readings, so its figures cannot be checked against the raw readings", rep.Index+1)
@@ -183,19 +215,136 @@ func evalRawRule(rec *results.Record, w results.Workload) Rule {
 	return r
 }
 
+// evalCheckPhase checks an idle baseline or a warm-up against the raw
+// readings as metrics.CheckRep checks a repetition: the net figures
+// subtract the idle power, so an idle baseline edited after the run would
+// move them. It returns "" when they agree.
+func evalCheckPhase(rec *results.Record, p *results.Phase) string {
+	if p.Edge == "" {
+		return "names no edge readings, so its energy cannot be checked against the raw readings"
+	}
+	if msg := metrics.CheckRep(rec, results.Rep{Edge: p.Edge, DurationS: p.DurationS, EnergyJ: p.EnergyJ, Readings: p.Readings}); msg != "" {
+		return "(" + p.Edge + "): " + msg
+	}
+	return ""
+}
+
 // evalGapRule checks the sampling interval the sampler achieved, not only
 // the one it was asked for: a starved sampler leaves gaps, and a counter
-// may wrap unseen in one.
-func evalGapRule(rec *results.Record, w results.Workload, prof Profile) Rule {
+// may wrap unseen in one. Each gap is held to the profile's interval and
+// to its meter's max_gap_s, the time in which that meter's counter can
+// wrap.
+func evalGapRule(rec *results.Record, wi int, w results.Workload, prof Profile) Rule {
+	r := Rule{Name: "reading gaps", Workload: w.Name, Hard: true}
+	limits := map[string]float64{}
+	for _, m := range rec.Meters {
+		if m.MaxGapS > 0 {
+			limits[m.Name] = m.MaxGapS
+		}
+	}
 	worst := 0.0
-	for _, rep := range w.Reps {
-		if sp, ok := metrics.EdgeSpan(rec, rep.Edge+"-start", rep.Edge+"-end"); ok {
-			worst = math.Max(worst, sp.MaxGapS)
+	for j, rep := range w.Reps {
+		if rep.Edge == "" {
+			continue
+		}
+		gaps := evalMeterGaps(rec, rep.Edge+"-start", rep.Edge+"-end")
+		for _, m := range rec.Meters {
+			g := gaps[m.Name]
+			worst = math.Max(worst, g)
+			if lim, ok := limits[m.Name]; ok && g > lim {
+				r.Reason = fmt.Sprintf("workloads[%d].reps[%d]: in repetition %d meter %s went %s s between two readings, longer than its max_gap_s of %s s (meters[%d].max_gap_s), in which its counter can wrap unseen",
+					wi, j, rep.Index+1, m.Name, evalSecs(g), evalSecs(lim), slices.IndexFunc(rec.Meters, func(x results.Meter) bool { return x.Name == m.Name }))
+				return r
+			}
 		}
 	}
 	vs, ls := evalVs(worst, prof.MaxIntervalS)
-	return Rule{Name: "reading gaps", Workload: w.Name, Hard: true, Pass: worst <= prof.MaxIntervalS,
-		Reason: fmt.Sprintf("longest time between two readings in a repetition %s s, maximum %s s", vs, ls)}
+	r.Pass = worst <= prof.MaxIntervalS
+	r.Reason = fmt.Sprintf("longest time between two readings in a repetition %s s, maximum %s s", vs, ls)
+	if r.Pass && len(limits) > 0 {
+		r.Reason += ", and within each meter's max_gap_s"
+	}
+	return r
+}
+
+// evalMeterGaps is, for each meter, the longest time between two of its
+// consecutive readings from the one labelled start to the one labelled
+// end.
+func evalMeterGaps(rec *results.Record, start, end string) map[string]float64 {
+	type acc struct {
+		in, done bool
+		last     float64
+		gap      float64
+	}
+	state := map[string]*acc{}
+	for _, r := range rec.Readings {
+		a := state[r.Meter]
+		if a == nil {
+			a = &acc{}
+			state[r.Meter] = a
+		}
+		switch {
+		case a.done:
+		case !a.in:
+			if r.Edge == start {
+				a.in, a.last = true, r.TS
+			}
+		default:
+			a.gap = math.Max(a.gap, r.TS-a.last)
+			a.last = r.TS
+			a.done = r.Edge == end
+		}
+	}
+	out := map[string]float64{}
+	for m, a := range state {
+		out[m] = a.gap
+	}
+	return out
+}
+
+// evalFaultRule refuses a repetition during which a meter read failed: the
+// energy between the readings around it may miss a counter wrap.
+func evalFaultRule(wi int, w results.Workload) Rule {
+	r := Rule{Name: "meter faults", Workload: w.Name, Hard: true}
+	// The warm-up is not rated, but its energy feeds nothing only if it
+	// is honest too: a failed read there is refused alike.
+	if w.Warmup != nil && len(w.Warmup.MeterFaults) > 0 {
+		r.Reason = fmt.Sprintf("workloads[%d].warmup.meter_faults: %d meter %s failed during the warm-up (first: %s)",
+			wi, len(w.Warmup.MeterFaults), evalPlural(len(w.Warmup.MeterFaults), "read", "reads"), w.Warmup.MeterFaults[0])
+		return r
+	}
+	for j, rep := range w.Reps {
+		if len(rep.MeterFaults) > 0 {
+			r.Reason = fmt.Sprintf("workloads[%d].reps[%d].meter_faults: %d meter %s failed during repetition %d (first: %s); its energy may miss a counter wrap",
+				wi, j, len(rep.MeterFaults), evalPlural(len(rep.MeterFaults), "read", "reads"), rep.Index+1, rep.MeterFaults[0])
+			return r
+		}
+	}
+	r.Pass, r.Reason = true, "no meter read failed during a repetition"
+	return r
+}
+
+// evalEstimated reports whether some energy in the total is modelled or
+// synthetic, judging each meter by what it is (meterMethod) as well as by
+// what the record says of it.
+func evalEstimated(rec *results.Record) bool {
+	if metrics.Estimated(rec) || metrics.Synthetic(rec) {
+		return true
+	}
+	for _, m := range rec.Meters {
+		if meterMethod(m) == results.MethodSynthetic {
+			return true
+		}
+		if !meterNotMeasured(m) {
+			continue
+		}
+		for _, d := range m.Domains {
+			if d.InTotal {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // evalFigure turns statistics into a certificate figure; ok is false when
@@ -248,7 +397,8 @@ func evalCarbon(c *results.Carbon) *CarbonRef {
 	return out
 }
 
-// evalTotal is a domain that counts in the node total, with its meter.
+// evalTotal is a domain that counts in the node total, with its meter and
+// the method the meter is judged by (meterMethod).
 type evalTotal struct {
 	meter, method, name, kind string
 }
@@ -258,7 +408,7 @@ func evalTotals(rec *results.Record) []evalTotal {
 	for _, m := range rec.Meters {
 		for _, d := range m.Domains {
 			if d.InTotal {
-				out = append(out, evalTotal{meter: m.Name, method: m.Method, name: d.Name, kind: d.Kind})
+				out = append(out, evalTotal{meter: m.Name, method: meterMethod(m), name: d.Name, kind: d.Kind})
 			}
 		}
 	}
@@ -298,6 +448,11 @@ func evalRecordRules(rec *results.Record, prof Profile, profName string, devices
 		add("idle baseline", true, true, "not required by the %s profile", profName)
 	case idle == nil:
 		add("idle baseline", true, false, "the record has none; the %s profile requires at least %s s", profName, evalSecs(prof.MinIdleS))
+	case len(idle.MeterFaults) > 0:
+		// Net figures subtract the idle power: a baseline that missed a
+		// counter wrap would flatter every one of them.
+		add("idle baseline", true, false, "idle.meter_faults: %d meter %s failed during the idle baseline (first: %s); its energy may miss a counter wrap",
+			len(idle.MeterFaults), evalPlural(len(idle.MeterFaults), "read", "reads"), idle.MeterFaults[0])
 	default:
 		vs, ls := evalVs(idle.DurationS, prof.MinIdleS)
 		add("idle baseline", true, idle.DurationS >= prof.MinIdleS, "%s s, minimum %s s", vs, ls)
@@ -341,6 +496,15 @@ func evalRecordRules(rec *results.Record, prof Profile, profName string, devices
 		add("meter coverage", true, false, "%s; in the total: %s", strings.Join(missing, "; "), inTotal)
 	}
 
+	rules = append(rules, evalMeterRule(rec), evalReadingsRule(rec))
+	if rec.Idle != nil {
+		if msg := evalCheckPhase(rec, rec.Idle); msg != "" {
+			add("raw readings", true, false, "the idle baseline %s", msg)
+		} else {
+			add("raw readings", true, true, "the idle baseline's energy, duration and readings agree with the raw meter readings")
+		}
+	}
+
 	if len(rec.Config.Overrides) == 0 {
 		add("suite as published", false, true, "no suite rule was overridden")
 	} else {
@@ -350,7 +514,7 @@ func evalRecordRules(rec *results.Record, prof Profile, profName string, devices
 	return rules
 }
 
-func evalWorkloadRules(w results.Workload, s metrics.Summary, prof Profile, profName string) []Rule {
+func evalWorkloadRules(rec *results.Record, wi int, w results.Workload, code workCode, s metrics.Summary, prof Profile, profName string) []Rule {
 	var rules []Rule
 	add := func(name string, hard, pass bool, format string, a ...any) {
 		rules = append(rules, Rule{Name: name, Workload: w.Name, Hard: hard, Pass: pass, Reason: fmt.Sprintf(format, a...)})
@@ -360,13 +524,7 @@ func evalWorkloadRules(w results.Workload, s metrics.Summary, prof Profile, prof
 	} else {
 		add("completed", true, false, "the workload failed: %s", w.Error)
 	}
-	if chk := w.Check; chk != nil {
-		add("answer checked", true, chk.OK, "%s %.3g (limit %.3g)%s", chk.Name, chk.Value, chk.Limit, evalDetail(chk.Detail))
-	} else {
-		// A workload without a check (a command under measure) is not
-		// refused, but the certificate says its answer was not checked.
-		add("answer checked", false, false, "the workload has no check of its answer")
-	}
+	rules = append(rules, evalWorkRule(wi, w, code), evalAnswerRule(rec, wi, w, code))
 	add("repetitions", true, len(w.Reps) >= prof.MinReps, "%d of the %d required", len(w.Reps), prof.MinReps)
 	if len(w.Reps) == 0 {
 		add("duration", true, false, "no repetitions; minimum %s s each", evalSecs(prof.MinRepS))
@@ -423,21 +581,24 @@ func evalLevel(rec *results.Record, spec *Spec, certifyProf Profile, devices map
 		}
 		return fmt.Sprint(l)
 	}
+	// Each meter is judged by what it is (meterMethod), not by what the
+	// record's method field says, so no edit lifts the fake meter or the
+	// estimate above level 0.
 	for _, m := range rec.Meters {
-		if m.Method == results.MethodSynthetic {
+		if m.Method == results.MethodSynthetic || meterMethod(m) == results.MethodSynthetic {
 			return Level{Level: 0, Name: evalLevelSynthetic,
 				Reason: fmt.Sprintf("meter %s is synthetic (the fake meter): its numbers describe no hardware", m.Name)}
 		}
 	}
 	totals := evalTotals(rec)
 	for _, m := range rec.Meters {
-		if m.Method != results.MethodModel && !m.Estimated {
+		if !meterNotMeasured(m) {
 			continue
 		}
 		for _, d := range m.Domains {
 			if d.InTotal {
 				return Level{Level: 0, Name: name(0),
-					Reason: fmt.Sprintf("meter %s is a model (%s), not a measurement, and %s counts in the total", m.Name, m.Method, d.Name)}
+					Reason: fmt.Sprintf("meter %s is a model (%s), not a measurement, and %s counts in the total", m.Name, meterOr(meterMethod(m), m.Method), d.Name)}
 			}
 		}
 	}

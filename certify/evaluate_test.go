@@ -13,6 +13,11 @@ import (
 	"time"
 
 	"github.com/joulebench/joulebench/results"
+	"github.com/joulebench/joulebench/workloads"
+
+	// The GEMM workloads register themselves: the work rule asks the
+	// registry what each workload of a record is.
+	_ "github.com/joulebench/joulebench/workloads/gemm"
 )
 
 var evalTestNow = time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
@@ -44,10 +49,12 @@ func evalTestRecord() *results.Record {
 		StartedAt:     start,
 		Tool:          results.Tool{Name: "joulebench", Version: "0.4.0", Commit: "6227334", GoVersion: "go1.26.8"},
 		Host: results.Host{Hostname: "bench-1", CPUModel: "AMD EPYC 9654 96-Core Processor", CPUVendor: "AuthenticAMD",
-			Sockets: 1, Cores: 96, LogicalCPUs: 192, MemoryBytes: 412316860416, Kernel: "6.8.0", OS: "linux", Arch: "amd64"},
+			Sockets: 1, Cores: 96, LogicalCPUs: 192, MemoryBytes: 412316860416, Kernel: "6.8.0", OS: "linux", Arch: "amd64",
+			CPUFlags: []string{"avx", "avx2", "avx512f", "fma"}, MaxMHz: 3709},
 		Config: results.Config{Suite: "certify", SuiteVersion: "1", Workloads: []string{"gemm-fp64-2048", "gemm-fp32-2048"},
 			MeterSelection: "auto", IntervalS: 0.1, IdleS: 30, WarmupS: 10, MinTimeS: 60, Reps: 5, MinReadings: 10, MaxCV: 0.05,
-			BLAS: "openblas", Threads: 96},
+			BLAS: "openblas", Threads: 96, CheckSeed: "5eed5eed5eed5eed",
+			Args: []string{"run", "--suite", "certify", "--region", "DE", "--pue", "1.2"}},
 		Meters: []results.Meter{evalRAPL(true)},
 		Carbon: &results.Carbon{Method: results.CarbonAnnual, Region: "DE", GramsPerKWh: 344, Year: 2024,
 			Source: "DE (Germany), 2024: test figure", TableVersion: "2026.1", PUE: 1.2,
@@ -55,30 +62,36 @@ func evalTestRecord() *results.Record {
 		Idle: &results.Phase{Edge: "idle", StartS: 0.5, DurationS: 30.02, Readings: 301,
 			EnergyJ: map[string]float64{"package-0": 1351.2, "core-0": 300.4, "dram-0": 240.3}},
 	}
-	const flops2048 = 2 * 2048 * 2048 * 2048
 	t := 31.0
 	for wi, w := range []struct {
-		name, hash string
-		iters      int
-		pkgW       float64
-		durs       []float64
+		name  string
+		iters int
+		pkgW  float64
+		durs  []float64
 	}{
-		{"gemm-fp64-2048", "sha256:64aa", 4400, 262, []float64{63.1, 62.8, 63.4, 62.9, 63.0}},
-		{"gemm-fp32-2048", "sha256:32bb", 8800, 268, []float64{62.2, 62.6, 61.9, 62.4, 62.3}},
+		{"gemm-fp64-2048", 4400, 262, []float64{63.1, 62.8, 63.4, 62.9, 63.0}},
+		{"gemm-fp32-2048", 8800, 268, []float64{62.2, 62.6, 61.9, 62.4, 62.3}},
 	} {
-		t += 10 // warm-up
-		wl := results.Workload{Name: w.name, Version: "1", ContentHash: w.hash, WorkUnit: "GEMM call (2N³ FLOPs)",
-			Params: map[string]string{"n": "2048"},
+		spec, err := workloads.SpecOf(w.name)
+		if err != nil {
+			panic(err)
+		}
+		wl := results.Workload{Name: w.name, Version: spec.Version, ContentHash: spec.Hash, WorkUnit: spec.WorkUnit,
+			Params: spec.Params,
 			Info:   map[string]string{"provider": "openblas", "version": "0.3.26", "threads": "96", "corename": "Zen"},
-			Check:  &results.Check{Name: "max relative residual", Value: 3e-15, Limit: 1e-10, OK: true}}
+			Warmup: &results.Phase{Edge: w.name + "/warmup", StartS: t, DurationS: 10, Readings: 101,
+				EnergyJ: map[string]float64{"package-0": 10 * w.pkgW, "core-0": 8 * w.pkgW, "dram-0": 10 * (24 + float64(wi))}},
+		}
+		t += 10 // warm-up
 		jitter := []float64{1.000, 1.012, 0.991, 1.006, 0.996}
 		for i, d := range w.durs {
 			pkg := w.pkgW * jitter[i] * d
 			wl.Reps = append(wl.Reps, results.Rep{
 				Index: i, Edge: w.name + "-rep" + string(rune('1'+i)), Attempts: 1, Iters: w.iters, StartS: t, DurationS: d,
 				EnergyJ:  map[string]float64{"package-0": pkg, "core-0": 0.8 * pkg, "dram-0": (24 + float64(wi)) * d},
-				Work:     results.Work{FLOPs: float64(w.iters) * flops2048, Items: int64(w.iters)},
+				Work:     results.Work{FLOPs: float64(w.iters) * spec.FLOPsPerItem, Items: int64(w.iters)},
 				Readings: int(d*10) + 1,
+				Check:    &results.Check{Name: "freivalds", Value: 3e-15 * float64(1+i), Limit: 1e-10, OK: true},
 			})
 			t += d
 		}
@@ -220,7 +233,7 @@ func TestEvalRefusalListsEveryHardRule(t *testing.T) {
 	w.Reps[1].DurationS = 12
 	w.Reps[2].Readings = 4
 	w.Reps[0].EnergyJ["package-0"] *= 1.5 // CV of J/item far above 0.05
-	w.Check.OK, w.Check.Value = false, 0.3
+	w.Reps[2].Check.OK, w.Reps[2].Check.Value, w.Reps[2].Check.Verdict = false, 0.3, "wrong"
 	rec.Workloads[1].Error = "blas: out of memory"
 	rec.Workloads[1].Info["warning"] = "gonum's pure-Go BLAS did the work"
 
@@ -237,7 +250,7 @@ func TestEvalRefusalListsEveryHardRule(t *testing.T) {
 		"record complete: the run did not finish: interrupted (SIGINT)",
 		"idle baseline: the record has none",
 		"sampling interval: 2 s, maximum 1 s",
-		"gemm-fp64-2048: answer checked:",
+		"gemm-fp64-2048: answer checked: workloads[0].reps[2].check: repetition 3's answer is wrong: freivalds 0.3",
 		"gemm-fp64-2048: repetitions: 3 of the 5 required",
 		"gemm-fp64-2048: duration: shortest repetition 12 s, minimum 60 s",
 		"gemm-fp64-2048: readings: fewest readings in a repetition 4, minimum 10",
@@ -418,7 +431,7 @@ func TestEvalReproduce(t *testing.T) {
 
 	// A different workload version is not a rerun of the same workload.
 	ver := evalScaled(1.0)
-	ver.Workloads[0].Version = "2"
+	ver.Workloads[0].Version = "0"
 	r = Reproduce(orig, evalDefault(t, ver, EvalOptions{}), s)
 	if r.Holds || !strings.Contains(r.Verdict, "a different workload") {
 		t.Errorf("other version: %s", r.Verdict)
@@ -470,10 +483,11 @@ func TestEvalSecondsShown(t *testing.T) {
 	}
 }
 
-// evalSyncReadings writes the raw readings each repetition's stated energy,
-// duration and reading count imply — evenly spaced, each domain's counter
+// evalSyncReadings writes the raw readings each phase's stated energy,
+// duration and reading count imply — the idle baseline, then each
+// workload's warm-up and repetitions, evenly spaced, each domain's counter
 // climbing linearly from zero — so that a hand-built record passes the
-// raw-readings rule whatever a test changed in its repetitions.
+// raw-readings rules whatever a test changed in its phases.
 func evalSyncReadings(rec *results.Record) {
 	rec.Readings = nil
 	measured := map[string]bool{}
@@ -482,33 +496,42 @@ func evalSyncReadings(rec *results.Record) {
 			measured[d.Name] = true
 		}
 	}
+	phase := func(edge string, startS, durationS float64, energyJ map[string]float64, readings int) {
+		// A test that swapped the meters keeps the energies of the
+		// domains the new meters have, as a real run would record.
+		for dom := range energyJ {
+			if !measured[dom] {
+				delete(energyJ, dom)
+			}
+		}
+		n := max(readings, 2)
+		for k := 0; k < n; k++ {
+			f := float64(k) / float64(n-1)
+			label := ""
+			switch k {
+			case 0:
+				label = edge + "-start"
+			case n - 1:
+				label = edge + "-end"
+			}
+			for _, m := range rec.Meters {
+				e := make([]int64, len(m.Domains))
+				for d, dom := range m.Domains {
+					e[d] = int64(math.Round(f * energyJ[dom.Name] * 1e6))
+				}
+				rec.Readings = append(rec.Readings, results.Reading{TS: startS + f*durationS, Meter: m.Name, Edge: label, EnergyUJ: e})
+			}
+		}
+	}
+	if p := rec.Idle; p != nil {
+		phase(p.Edge, p.StartS, p.DurationS, p.EnergyJ, p.Readings)
+	}
 	for _, w := range rec.Workloads {
+		if p := w.Warmup; p != nil {
+			phase(p.Edge, p.StartS, p.DurationS, p.EnergyJ, p.Readings)
+		}
 		for _, r := range w.Reps {
-			// A test that swapped the meters keeps the energies of the
-			// domains the new meters have, as a real run would record.
-			for dom := range r.EnergyJ {
-				if !measured[dom] {
-					delete(r.EnergyJ, dom)
-				}
-			}
-			n := max(r.Readings, 2)
-			for k := 0; k < n; k++ {
-				f := float64(k) / float64(n-1)
-				edge := ""
-				switch k {
-				case 0:
-					edge = r.Edge + "-start"
-				case n - 1:
-					edge = r.Edge + "-end"
-				}
-				for _, m := range rec.Meters {
-					e := make([]int64, len(m.Domains))
-					for d, dom := range m.Domains {
-						e[d] = int64(math.Round(f * r.EnergyJ[dom.Name] * 1e6))
-					}
-					rec.Readings = append(rec.Readings, results.Reading{TS: r.StartS + f*r.DurationS, Meter: m.Name, Edge: edge, EnergyUJ: e})
-				}
-			}
+			phase(r.Edge, r.StartS, r.DurationS, r.EnergyJ, r.Readings)
 		}
 	}
 }

@@ -17,6 +17,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+
+	"github.com/joulebench/joulebench/internal/infile"
 )
 
 // File names WriteKeyPair uses inside the directory given to
@@ -32,10 +34,6 @@ const (
 	keyPEMPrivate = "PRIVATE KEY"
 	keyPEMPublic  = "PUBLIC KEY"
 )
-
-// keyMaxFile bounds how much of a key file is read: an Ed25519 PEM key is
-// about 120 bytes, so anything near this size is not a key.
-const keyMaxFile = 64 << 10
 
 // ErrKeyPermissions reports a private key file that group or others can
 // access. Like ssh's "UNPROTECTED PRIVATE KEY FILE", joulebench refuses to
@@ -219,36 +217,34 @@ func LoadPublicKey(path string) (ed25519.PublicKey, error) {
 	return pub, nil
 }
 
-// keyReadFile reads a small regular file. For private keys it first checks
-// the mode of the opened file (not the path, so the check and the read see
-// the same file).
+// keyReadFile reads a small regular file: at most infile.MaxKey (64 KiB;
+// an Ed25519 PEM key is about 120 bytes), and never a FIFO, a device or a
+// directory, which it refuses without blocking. For private keys it first
+// checks the mode of the opened file (not the path, so the check and the
+// read see the same file).
 func keyReadFile(path string, private bool) ([]byte, error) {
-	f, err := os.Open(path)
+	f, fi, err := infile.Open(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) && private {
 			return nil, fmt.Errorf("%w (create a key pair with joulebench keygen --out DIR)", err)
 		}
+		if errors.Is(err, infile.ErrNotRegular) {
+			return nil, fmt.Errorf("%w: %w", ErrKeyFormat, err)
+		}
 		return nil, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%w: not a regular file (mode %v)", ErrKeyFormat, fi.Mode())
-	}
 	// Windows has no Unix permission bits (os reports 0666 or 0444 for every
 	// file), so the check would refuse every key there; ACLs are out of scope.
 	if private && runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 {
 		return nil, fmt.Errorf("%w (mode %04o), so it may have leaked; run chmod 600 %s", ErrKeyPermissions, fi.Mode().Perm(), path)
 	}
-	data, err := io.ReadAll(io.LimitReader(f, keyMaxFile+1))
+	data, err := io.ReadAll(io.LimitReader(f, infile.MaxKey+1))
 	if err != nil {
 		return nil, err
 	}
-	if len(data) > keyMaxFile {
-		return nil, fmt.Errorf("%w: larger than %d bytes, so not a key", ErrKeyFormat, keyMaxFile)
+	if len(data) > infile.MaxKey {
+		return nil, fmt.Errorf("%w: %w: more than %s, the limit for a key file, so not a key (an Ed25519 PEM key is about 120 bytes)", ErrKeyFormat, infile.ErrTooLarge, infile.Human(infile.MaxKey))
 	}
 	return data, nil
 }

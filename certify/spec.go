@@ -6,13 +6,17 @@ import (
 	_ "embed"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
-	"os"
 	"path"
 	"sort"
+	"strconv"
 	"strings"
+	"sync"
+	"unicode"
 
+	"github.com/joulebench/joulebench/internal/infile"
 	"github.com/joulebench/joulebench/metrics"
 	"github.com/joulebench/joulebench/metrics/carbon"
 	"github.com/joulebench/joulebench/results"
@@ -169,10 +173,16 @@ func DefaultSpec() (*Spec, []byte) {
 }
 
 // LoadSpec reads and checks a spec file, returning it parsed and its bytes.
+// It reads at most infile.MaxSpec (1 MiB; the built-in spec is about
+// 20 KiB) and never a FIFO, a device or a directory.
 func LoadSpec(file string) (*Spec, []byte, error) {
-	data, err := os.ReadFile(file)
+	data, err := infile.Read(file, infile.MaxSpec)
 	if err != nil {
-		return nil, nil, fmt.Errorf("spec %s: %w", file, err)
+		// infile's errors name the file.
+		if errors.Is(err, infile.ErrTooLarge) {
+			return nil, nil, fmt.Errorf("read spec: %w; a spec is tens of kilobytes: give the spec file itself", err)
+		}
+		return nil, nil, fmt.Errorf("read spec: %w", err)
 	}
 	s, err := ParseSpec(data, file)
 	if err != nil {
@@ -191,6 +201,12 @@ func SpecDigest(raw []byte) string {
 // ParseSpec decodes and checks a spec; name names it in errors, which also
 // name the field at fault. Unknown fields are refused, so that a misspelt
 // rule is never silently ignored.
+//
+// A spec other than the built-in one, byte for byte, may not pass for it
+// or soften what level 0 means: its name may not be "joulebench" or start
+// with it (in any case, ignoring spaces and punctuation), and its level 0
+// must keep the built-in name ("estimated"), so that a synthetic or
+// modelled figure never shows under a kinder word.
 func ParseSpec(data []byte, name string) (*Spec, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -204,7 +220,45 @@ func ParseSpec(data []byte, name string) (*Spec, error) {
 	if err := s.validate(); err != nil {
 		return nil, fmt.Errorf("spec %s: %w", name, err)
 	}
+	if !bytes.Equal(data, specDefaultRaw) {
+		if err := s.validateCustom(); err != nil {
+			return nil, fmt.Errorf("spec %s: %w", name, err)
+		}
+	}
 	return &s, nil
+}
+
+// specBuiltinLevel0 is the built-in spec's name for level 0, which a
+// custom spec must keep.
+var specBuiltinLevel0 = sync.OnceValue(func() string {
+	var s struct {
+		Levels []LevelSpec `json:"levels"`
+	}
+	if err := json.Unmarshal(specDefaultRaw, &s); err != nil || len(s.Levels) == 0 {
+		panic(fmt.Sprintf("certify: built-in spec: %v", err))
+	}
+	return s.Levels[0].Name
+})
+
+// specReservedName is what only the built-in spec may be called.
+const specReservedName = "joulebench"
+
+// validateCustom holds a spec that is not the built-in one to what it may
+// not claim.
+func (s *Spec) validateCustom() error {
+	var folded strings.Builder
+	for _, r := range strings.ToLower(s.Name) {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			folded.WriteRune(r)
+		}
+	}
+	if strings.HasPrefix(folded.String(), specReservedName) {
+		return specFieldError("name", "is %q: only the built-in spec, byte for byte, is called %s; a custom spec must not pass for it (name it after whoever publishes it)", s.Name, specReservedName)
+	}
+	if want := specBuiltinLevel0(); s.Levels[0].Name != want {
+		return specFieldError("levels[0].name", "is %q: level 0 is %q in every spec, so that a synthetic or modelled figure is never shown under another word", s.Levels[0].Name, want)
+	}
+	return nil
 }
 
 // specFieldError names the field of a spec that is wrong.
@@ -390,6 +444,51 @@ func (s *Spec) ProfileFor(rec *results.Record, override string) (string, Profile
 		return rec.Config.Suite, p, nil
 	}
 	return DefaultProfile, s.Profiles[DefaultProfile], nil
+}
+
+// DescribeProfile says in one line what a profile of the spec requires and,
+// for any profile but certify, where it is looser than certify, e.g.
+//
+//	quick: ≥5 repetitions of ≥2 s, idle ≥5 s, CV ≤ 0.1, ≥10 readings each, interval ≤1 s; looser than certify (≥60 s, idle ≥30 s, CV ≤ 0.05)
+//
+// so that a certificate judged by a looser profile never reads like one
+// judged by certify. An unknown profile is said to be one.
+func (s *Spec) DescribeProfile(name string) string {
+	p, ok := s.Profiles[name]
+	if !ok {
+		return fmt.Sprintf("%s: no such profile in spec %s (%s)", name, s.Name, strings.Join(specSortedKeys(s.Profiles), ", "))
+	}
+	num := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	out := fmt.Sprintf("%s: ≥%d repetitions of ≥%s s, idle ≥%s s, CV ≤ %s, ≥%d readings each, interval ≤%s s",
+		name, p.MinReps, num(p.MinRepS), num(p.MinIdleS), num(p.MaxCV), p.MinReadingsPerRep, num(p.MaxIntervalS))
+	if name == DefaultProfile {
+		return out
+	}
+	c := s.Profiles[DefaultProfile]
+	var looser, stricter []string
+	cmp := func(loose, strict bool, what string) {
+		switch {
+		case loose:
+			looser = append(looser, what)
+		case strict:
+			stricter = append(stricter, what)
+		}
+	}
+	cmp(p.MinReps < c.MinReps, p.MinReps > c.MinReps, fmt.Sprintf("≥%d repetitions", c.MinReps))
+	cmp(p.MinRepS < c.MinRepS, p.MinRepS > c.MinRepS, fmt.Sprintf("≥%s s", num(c.MinRepS)))
+	cmp(p.MinIdleS < c.MinIdleS, p.MinIdleS > c.MinIdleS, fmt.Sprintf("idle ≥%s s", num(c.MinIdleS)))
+	cmp(p.MaxCV > c.MaxCV, p.MaxCV < c.MaxCV, fmt.Sprintf("CV ≤ %s", num(c.MaxCV)))
+	cmp(p.MinReadingsPerRep < c.MinReadingsPerRep, p.MinReadingsPerRep > c.MinReadingsPerRep, fmt.Sprintf("≥%d readings each", c.MinReadingsPerRep))
+	cmp(p.MaxIntervalS > c.MaxIntervalS, p.MaxIntervalS < c.MaxIntervalS, fmt.Sprintf("interval ≤%s s", num(c.MaxIntervalS)))
+	switch {
+	case len(looser) > 0 && len(stricter) > 0:
+		return fmt.Sprintf("%s; looser than %s in part (%s: %s), stricter in part (%s: %s)", out, DefaultProfile, DefaultProfile, strings.Join(looser, ", "), DefaultProfile, strings.Join(stricter, ", "))
+	case len(looser) > 0:
+		return fmt.Sprintf("%s; looser than %s (%s)", out, DefaultProfile, strings.Join(looser, ", "))
+	case len(stricter) > 0:
+		return fmt.Sprintf("%s; stricter than %s (%s: %s)", out, DefaultProfile, DefaultProfile, strings.Join(stricter, ", "))
+	}
+	return out + "; the same rules as " + DefaultProfile
 }
 
 // LevelName returns the spec's name for a level, "" when it has none.

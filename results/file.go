@@ -44,7 +44,7 @@ func Decode(data []byte) (*Record, error) {
 	} else if v < 1 {
 		return nil, fmt.Errorf("invalid schema_version %d", v)
 	}
-	if err := checkDuplicateKeys(data); err != nil {
+	if err := CheckDuplicateKeys(data); err != nil {
 		return nil, fmt.Errorf("not a valid joulebench record: %w", err)
 	}
 	var r Record

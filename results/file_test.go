@@ -113,7 +113,7 @@ func FuzzDecode(f *testing.F) {
 		}
 		// What decodes has no key twice: a second reading of the same
 		// bytes (jq keeps the last, some parsers the first) cannot differ.
-		if err := checkDuplicateKeys(data); err != nil {
+		if err := CheckDuplicateKeys(data); err != nil {
 			t.Fatalf("accepted a record with %v", err)
 		}
 		if r.SchemaVersion < 1 || r.SchemaVersion > SchemaVersion {
@@ -140,7 +140,7 @@ func TestDecodeRefusesDuplicateKeys(t *testing.T) {
 		t.Errorf("want the duplicate named with its path, got %v", err)
 	}
 	for _, ok := range []string{`{"schema_version":2,"a":{"x":1},"b":{"x":1},"c":[{"x":1},{"x":2}]}`} {
-		if err := checkDuplicateKeys([]byte(ok)); err != nil {
+		if err := CheckDuplicateKeys([]byte(ok)); err != nil {
 			t.Errorf("%s: %v", ok, err)
 		}
 	}

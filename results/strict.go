@@ -14,9 +14,13 @@ import (
 // different records under one digest.
 var ErrDuplicateKey = errors.New("duplicate JSON key")
 
-// checkDuplicateKeys walks data's JSON tokens and refuses any object that
-// names a key twice, saying where: "workloads[0].reps[1].energy_j".
-func checkDuplicateKeys(data []byte) error {
+// CheckDuplicateKeys walks data's JSON tokens and refuses any object that
+// names a key twice (after unescaping: "a" and "\u0061" are one key),
+// saying where: "workloads[0].reps[1].energy_j". Parsers disagree on which
+// copy wins, so a document with a duplicate key can say one thing to one
+// reader and another to the next. Records and signed statements are held
+// to it.
+func CheckDuplicateKeys(data []byte) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	type frame struct {

@@ -54,21 +54,51 @@ func TestCertifyRoundTrip(t *testing.T) {
 		t.Errorf("verify with the wrong spec: %v", err)
 	}
 
+	for _, want := range []string{"profile quick", "Profile quick:", "What this proves:", "The signature proves who signed", "Checked for internal consistency:", "- throughput ceiling:"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("verify output lacks %q:\n%s", want, out)
+		}
+	}
+
+	// A level 0 original is never "reproduced": its figures describe no
+	// hardware.
 	out, _, err = runCLI(t, "reproduce", cert, "--pub", pub, "--key", key, "--spec", spec, "--out", filepath.Join(dir, "again"))
-	if err != nil || !strings.Contains(out, "verdict: reproduced") {
-		t.Fatalf("reproduce: %v\n%s", err, out)
+	if err == nil || exitCode(err) != 1 || !strings.Contains(out, "verdict: not a measurement") || strings.Contains(out, "verdict: reproduced") {
+		t.Fatalf("reproduce of a level 0 certificate: %v\n%s", err, out)
 	}
 	st, _ := filepath.Glob(filepath.Join(dir, "again", "*", ReproductionFile))
 	if len(st) != 1 {
 		t.Fatal("no reproduction statement written")
 	}
-	// The reproduction statement verifies as a signature, but is not a certificate.
-	if _, _, err := runCLI(t, "verify", st[0], "--pub", pub, "--spec", spec); err == nil || !strings.Contains(err.Error(), "predicate type") {
-		t.Errorf("a reproduction statement passed as a certificate: %v", err)
+	// verify checks a reproduction statement as one, and with --original
+	// that it names and describes this very certificate.
+	out, _, err = runCLI(t, "verify", st[0], "--pub", pub, "--spec", spec, "--original", cert)
+	if err != nil || !strings.HasPrefix(out, "VERIFIED: ") || !strings.Contains(out, "ok   original") || !strings.Contains(out, "not a measurement") {
+		t.Errorf("verify a reproduction statement: %v\n%s", err, out)
 	}
 	raw, _ := os.ReadFile(st[0])
-	if v, err := certify.Verify(raw, mustPub(t, pub)); err != nil || v.Statement.PredicateType != certify.PredicateReproduction {
-		t.Errorf("reproduction statement: %v", err)
+	vst, err := certify.Verify(raw, mustPub(t, pub))
+	if err != nil || vst.Statement.PredicateType != certify.PredicateReproduction {
+		t.Fatalf("reproduction statement: %v", err)
+	}
+	// A reproduction statement re-signed to say "reproduced" does not hold
+	// together.
+	rs, err := certify.DecodeReproduction(vst.Statement.Predicate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs.Reproduction.Holds, rs.Reproduction.Verdict = true, certify.VerdictReproduced
+	privKey, _ := certify.LoadPrivateKey(key)
+	againRecs, _ := filepath.Glob(filepath.Join(dir, "again", "*", "record.json"))
+	sub, _ := certify.FileSubject(againRecs[0])
+	forgedSt, err := certify.Sign(sub, certify.PredicateReproduction, rs, privKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forgedPath := filepath.Join(filepath.Dir(againRecs[0]), "forged.dsse.json")
+	os.WriteFile(forgedPath, forgedSt, 0o644)
+	if out, _, err := runCLI(t, "verify", forgedPath, "--pub", pub, "--spec", spec); err == nil || !strings.Contains(out, "FAIL consistency") {
+		t.Errorf("a reproduction statement promoted to \"reproduced\" must fail: %v\n%s", err, out)
 	}
 
 	// Tampering, each caught at its own step.
@@ -151,20 +181,6 @@ func mustPub(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return k
-}
-
-func TestRerunArgs(t *testing.T) {
-	got := rerunArgs([]string{"run", "--suite", "my.json", "--out", "x", "--json", "--intensity-file=grid.csv", "--region", "DE", "--emissions-csv", "e.csv", "--reps", "5"})
-	want := "run --suite my.json --region DE --reps 5"
-	if strings.Join(got, " ") != want {
-		t.Errorf("rerunArgs = %q, want %q", strings.Join(got, " "), want)
-	}
-	if v := flagValue([]string{"run", "--suite=certify"}, "suite", "quick"); v != "certify" {
-		t.Errorf("flagValue = %q", v)
-	}
-	if v := flagValue([]string{"run"}, "suite", "quick"); v != "quick" {
-		t.Errorf("flagValue default = %q", v)
-	}
 }
 
 // A record from a newer schema is bad input for certify, not a failure.

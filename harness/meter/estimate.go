@@ -493,15 +493,8 @@ func estParseCPUInfo(b []byte) (model string, logical int) {
 // that is not regular is refused, so a FIFO swapped in for stat during a
 // run fails the read instead of hanging it; buf bounds the read.
 func estReadCPUTotal(path string, buf []byte) (procfs.CPUStat, error) {
-	f, err := openNonblock(path)
+	f, _, err := infile.Open(path)
 	if err != nil {
-		return procfs.CPUStat{}, err
-	}
-	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
-		f.Close()
-		if err == nil {
-			err = fmt.Errorf("%w (mode %s)", infile.ErrNotRegular, fi.Mode())
-		}
 		return procfs.CPUStat{}, err
 	}
 	n, err := io.ReadFull(f, buf)

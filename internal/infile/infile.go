@@ -42,27 +42,43 @@ var ErrNotRegular = errors.New("not a regular file")
 // ErrTooLarge is wrapped when a file is over its limit.
 var ErrTooLarge = errors.New("file too large")
 
-// Read reads the regular file at path, refusing anything else and
-// anything over limit bytes. The file is opened without blocking (a FIFO
-// would otherwise wait for a writer), then checked on the open descriptor,
-// so that a path swapped between a check and the open cannot slip
-// through. Errors name the path, say what is wrong and what to do.
-func Read(path string, limit int64) ([]byte, error) {
+// Open opens the regular file at path for reading, refusing anything
+// else with ErrNotRegular. The open does not block (a FIFO would otherwise
+// wait for a writer), and the type is checked on the open descriptor, so
+// that a path swapped between a check and the open cannot slip through:
+// the file checked is the file read. It is for callers that need the
+// descriptor itself (to check a key file's mode, to hash a record as it
+// streams); the caller bounds what it reads.
+func Open(path string) (*os.File, os.FileInfo, error) {
 	f, err := openNonblock(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, nil, fmt.Errorf("%s: %w (%s); give the path of a file", path, ErrNotRegular, describe(fi.Mode()))
+	}
+	if err := clearNonblock(f); err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, fi, nil
+}
+
+// Read reads the regular file at path, as Open opens it, refusing
+// anything over limit bytes. Errors name the path, say what is wrong and
+// what to do.
+func Read(path string, limit int64) ([]byte, error) {
+	f, _, err := Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: %w (%s); give the path of a file", path, ErrNotRegular, describe(fi.Mode()))
-	}
-	if err := clearNonblock(f); err != nil {
-		return nil, err
-	}
 	// Size() is only a hint: sysfs and procfs report 4096 or 0 whatever
 	// they hold, and a growing file can pass it. The read itself is capped.
 	data, err := io.ReadAll(io.LimitReader(f, limit+1))
@@ -79,19 +95,11 @@ func Read(path string, limit int64) ([]byte, error) {
 // it (the open does not block on a FIFO). It is for callers that hand the
 // path to a library which opens it itself.
 func CheckRegular(path string) error {
-	f, err := openNonblock(path)
+	f, _, err := Open(path)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return err
-	}
-	if !fi.Mode().IsRegular() {
-		return fmt.Errorf("%s: %w (%s)", path, ErrNotRegular, describe(fi.Mode()))
-	}
-	return nil
+	return f.Close()
 }
 
 func describe(m os.FileMode) string {
