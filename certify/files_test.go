@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -41,9 +40,7 @@ func filesHostile(t *testing.T) map[string]string {
 	t.Helper()
 	dir := t.TempDir()
 	fifo := filepath.Join(dir, "cert.dsse.json")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Skipf("mkfifo: %v", err)
-	}
+	mkfifo(t, fifo)
 	out := map[string]string{"FIFO": fifo, "directory": dir}
 	if _, err := os.Stat("/dev/zero"); err == nil {
 		out["character device"] = "/dev/zero"

@@ -199,6 +199,33 @@ func TestHungMeterCannotHangTheRun(t *testing.T) {
 	}
 }
 
+// A periodic read that never returns blocks the sampling goroutine; the
+// next edge finds the meter still busy after the read timeout, declares it
+// hung, and the run ends, marked; stopping the sampler does not wait for
+// the blocked goroutine for ever.
+func TestHungTickCannotHangTheRun(t *testing.T) {
+	m := &faultyMeter{Fake: meter.DefaultFake(), blockAt: 25, release: make(chan struct{})}
+	defer close(m.release)
+	cfg := edgesOnly()
+	cfg.Interval, cfg.MinTime, cfg.ReadTimeout = 5*time.Millisecond, 100*time.Millisecond, 100*time.Millisecond
+	rec := &results.Record{}
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(context.Background(), cfg, []meter.Meter{m}, []workloads.Workload{&sleepWork{name: "w", per: time.Millisecond}}, rec)
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrMeterHung) {
+			t.Fatalf("want ErrMeterHung, got %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("a hung periodic read hung the run")
+	}
+	if rec.Complete || !strings.Contains(rec.IncompleteReason, "did not return in time") {
+		t.Errorf("record must say the meter hung: %q", rec.IncompleteReason)
+	}
+}
+
 // Every repetition's answer is checked, and the warm-up's, each after its
 // calls; a check that fails in repetition 2 is kept with that repetition
 // and ends the workload.

@@ -22,13 +22,22 @@ const DefaultReadTimeout = 2 * time.Second
 var ErrMeterHung = errors.New("meter read did not return in time")
 
 // sampler owns the meters: a goroutine reads all of them every interval,
-// and phase edges read them exactly when asked. Reads are serialised by one
-// lock, and readings are stored in the order they were taken.
+// and phase edges read them exactly when asked. Readings of each meter are
+// stored in the order they were taken.
 //
-// Each meter is read on its own reader goroutine, and the sampler waits for
-// the answer at most readTimeout: a read that blocks marks the meter hung
-// (the goroutine is abandoned, never read again) instead of hanging the run.
-// Meters need no locking of their own: only their reader calls them.
+// A read that blocks (a FUSE or NFS file under --sysfs-root, a wedged
+// driver) must not hang the run. Each meter has a one-slot semaphore that
+// its reader holds for the whole read, and nobody waits on it for longer
+// than the read timeout:
+//
+//   - a tick reads directly on the sampling goroutine, with no hand-off
+//     (the tick path is what metering costs the work being measured); it
+//     skips a meter whose semaphore is taken;
+//   - an edge hands each read to that meter's edge goroutine and waits for
+//     the answer at most readTimeout; a read that overruns it, or a
+//     semaphore still held by a tick after that long, marks the meter
+//     hung: it is never read again, and the edge fails, so the run ends,
+//     marked, instead of hanging. Meters need no locking of their own.
 //
 // Every failed read, tick or edge, is logged with its time, so that the
 // harness can mark the repetition it fell in: a counter may have wrapped
@@ -43,7 +52,7 @@ var ErrMeterHung = errors.New("meter read did not return in time")
 type sampler struct {
 	ctx         context.Context // for every read; the run keeps it alive past an interrupt
 	meters      []meter.Meter
-	readers     []*reader
+	gates       []*gate
 	readTimeout time.Duration
 
 	mu      sync.Mutex
@@ -51,7 +60,6 @@ type sampler struct {
 	series  [][]meter.Reading // per meter, in time order
 	labels  [][]string        // per meter, the edge name of each reading ("" for a tick)
 	faults  []fault           // every failed read, in time order
-	timer   *time.Timer       // reused for read deadlines, under mu
 
 	ticks     ticks // nil when reading only at edges
 	done      chan struct{}
@@ -68,28 +76,23 @@ type fault struct {
 	err   error
 }
 
-// reader reads one meter on its own goroutine.
-type reader struct {
+// gate serialises the reads of one meter and hands edge reads to a
+// goroutine of their own.
+type gate struct {
 	m    meter.Meter
-	req  chan chan readResult
-	hung time.Time // when a read first overran the timeout; zero if never (under sampler.mu)
-	hErr error
+	sem  chan struct{}    // held for the whole of a read
+	req  chan edgeRequest // edge reads, for the edge goroutine
+	hErr error            // why the meter is hung; nil if it is not (under sampler.mu)
 }
 
-type readResult struct {
-	r   meter.Reading
+type edgeRequest struct {
+	label string
+	reply chan edgeResult // buffered: a late answer never blocks
+}
+
+type edgeResult struct {
+	idx int
 	err error
-}
-
-func startReader(ctx context.Context, m meter.Meter) *reader {
-	rd := &reader{m: m, req: make(chan chan readResult)}
-	go func() {
-		for reply := range rd.req {
-			r, err := m.Read(ctx)
-			reply <- readResult{r, err} // buffered: a late answer never blocks
-		}
-	}()
-	return rd
 }
 
 // ticks is a source of periodic wake-ups: wait blocks until the next one
@@ -113,11 +116,11 @@ func startSampler(ctx context.Context, meters []meter.Meter, interval, readTimeo
 		done:        make(chan struct{}),
 		series:      make([][]meter.Reading, len(meters)),
 		labels:      make([][]string, len(meters)),
-		timer:       time.NewTimer(time.Hour),
 	}
-	s.timer.Stop()
-	for _, m := range meters {
-		s.readers = append(s.readers, startReader(ctx, m))
+	for i, m := range meters {
+		g := &gate{m: m, sem: make(chan struct{}, 1), req: make(chan edgeRequest)}
+		s.gates = append(s.gates, g)
+		go s.edgeReader(i, g)
 	}
 	if interval <= 0 {
 		close(s.done)
@@ -132,7 +135,7 @@ func startSampler(ctx context.Context, meters []meter.Meter, interval, readTimeo
 func (s *sampler) loop() {
 	defer close(s.done)
 	for s.ticks.wait() {
-		s.readAll("")
+		s.tick()
 	}
 	if e, ok := s.ticks.(interface{ Err() error }); ok && e.Err() != nil {
 		s.mu.Lock()
@@ -141,83 +144,141 @@ func (s *sampler) loop() {
 	}
 }
 
-// readOne reads meter i within the read timeout. Called with s.mu held.
-func (s *sampler) readOne(i int) (meter.Reading, error) {
-	rd := s.readers[i]
-	if !rd.hung.IsZero() {
-		return meter.Reading{}, rd.hErr
-	}
-	reply := make(chan readResult, 1)
-	s.timer.Reset(s.readTimeout)
-	defer s.timer.Stop()
-	select {
-	case rd.req <- reply:
-	case <-s.timer.C:
-		return meter.Reading{}, s.markHung(rd)
-	}
-	select {
-	case res := <-reply:
-		return res.r, res.err
-	case <-s.timer.C:
-		return meter.Reading{}, s.markHung(rd)
+// tick reads every meter that is free, directly on this goroutine.
+func (s *sampler) tick() {
+	for i, g := range s.gates {
+		select {
+		case g.sem <- struct{}{}:
+		default:
+			continue // an edge is reading it: that reading serves
+		}
+		s.mu.Lock()
+		skip := s.stopped || g.hErr != nil
+		s.mu.Unlock()
+		if !skip {
+			r, err := g.m.Read(s.ctx)
+			s.store(i, r, err, "")
+		}
+		<-g.sem
 	}
 }
 
-func (s *sampler) markHung(rd *reader) error {
-	rd.hung = time.Now()
-	rd.hErr = fmt.Errorf("%w: a read of meter %s took over %v (a blocked sysfs or procfs file?); the meter is not read again", ErrMeterHung, rd.m.Name(), s.readTimeout)
-	return rd.hErr
-}
-
-// readAll reads every meter once. A failed read of one meter does not stop
-// the others from being read; it is logged as a fault and returned.
-func (s *sampler) readAll(label string) ([]int, error) {
+// store appends a reading of meter i, or logs its failure, and returns the
+// reading's index in the meter's series (-1 for a failure). A reading that
+// comes back after the meter was declared hung is dropped.
+func (s *sampler) store(i int, r meter.Reading, err error, label string) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.stopped {
-		if label == "" {
-			return nil, nil
+	if g := s.gates[i]; g.hErr != nil {
+		return -1, g.hErr
+	}
+	if err != nil {
+		err = fmt.Errorf("read meter %s: %w", s.meters[i].Name(), err)
+		if s.ctx.Err() == nil {
+			s.faults = append(s.faults, fault{meter: i, at: time.Now(), label: label, err: err})
 		}
-		return nil, fmt.Errorf("edge %s: sampler stopped", label)
+		return -1, err
+	}
+	s.series[i] = append(s.series[i], r)
+	s.labels[i] = append(s.labels[i], label)
+	return len(s.series[i]) - 1, nil
+}
+
+// edgeReader makes the edge reads of meter i, one at a time.
+func (s *sampler) edgeReader(i int, g *gate) {
+	for q := range g.req {
+		g.sem <- struct{}{} // a tick in a blocked read holds it: the edge times out
+		r, err := g.m.Read(s.ctx)
+		idx, err := s.store(i, r, err, q.label)
+		<-g.sem
+		q.reply <- edgeResult{idx, err}
+	}
+}
+
+func (s *sampler) markHung(i int) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g := s.gates[i]
+	if g.hErr == nil {
+		g.hErr = fmt.Errorf("%w: a read of meter %s took over %v (a blocked sysfs or procfs file?); the meter is not read again", ErrMeterHung, g.m.Name(), s.readTimeout)
+	}
+	return g.hErr
+}
+
+// edge reads every meter now, labelled name, and returns the index of that
+// reading in each meter's series (-1 where the read failed). It reads with
+// the sampler's context, not the phase's: the closing edge of an
+// interrupted phase must still be read. A failed read of one meter does not
+// stop the others from being read; the first failure is returned.
+func (s *sampler) edge(name string) ([]int, error) {
+	s.mu.Lock()
+	stopped := s.stopped
+	s.mu.Unlock()
+	if stopped {
+		return nil, fmt.Errorf("edge %s: sampler stopped", name)
 	}
 	idx := make([]int, len(s.meters))
 	var firstErr error
-	for i, m := range s.meters {
-		r, err := s.readOne(i)
+	timer := time.NewTimer(s.readTimeout)
+	defer timer.Stop()
+	for i, g := range s.gates {
+		idx[i] = -1
+		s.mu.Lock()
+		hErr := g.hErr
+		s.mu.Unlock()
+		var err error
+		if hErr != nil {
+			err = hErr
+		} else {
+			timer.Reset(s.readTimeout)
+			q := edgeRequest{label: name, reply: make(chan edgeResult, 1)}
+			select {
+			case g.req <- q:
+				select {
+				case res := <-q.reply:
+					idx[i], err = res.idx, res.err
+				case <-timer.C:
+					err = s.markHung(i)
+				}
+			case <-timer.C:
+				err = s.markHung(i)
+			}
+		}
 		if err != nil {
-			err = fmt.Errorf("read meter %s: %w", m.Name(), err)
-			if s.ctx.Err() == nil {
-				s.faults = append(s.faults, fault{meter: i, at: time.Now(), label: label, err: err})
+			if errors.Is(err, ErrMeterHung) {
+				err = fmt.Errorf("read meter %s: %w", g.m.Name(), err)
+				s.mu.Lock()
+				if s.ctx.Err() == nil {
+					s.faults = append(s.faults, fault{meter: i, at: time.Now(), label: name, err: err})
+				}
+				s.mu.Unlock()
 			}
 			if firstErr == nil {
 				firstErr = err
 			}
-			idx[i] = -1
-			continue
 		}
-		s.series[i] = append(s.series[i], r)
-		s.labels[i] = append(s.labels[i], label)
-		idx[i] = len(s.series[i]) - 1
 	}
 	return idx, firstErr
 }
 
-// edge reads every meter now, labelled name, and returns the index of that
-// reading in each meter's series. It reads with the sampler's context, not
-// the phase's: the closing edge of an interrupted phase must still be read.
-func (s *sampler) edge(name string) ([]int, error) {
-	return s.readAll(name)
-}
-
 // stopTicks ends the periodic reads and waits for the goroutine; edges
 // still read, so that a last edge is the last reading.
+//
+// A tick blocked in a meter read cannot be waited for: after the read
+// timeout the goroutine is abandoned (the edge that found the meter hung
+// has already said so).
 func (s *sampler) stopTicks() {
 	s.ticksOnce.Do(func() {
 		if s.ticks != nil {
 			s.unwatch()
 			s.ticks.stop()
 		}
-		<-s.done
+		t := time.NewTimer(s.readTimeout)
+		defer t.Stop()
+		select {
+		case <-s.done:
+		case <-t.C:
+		}
 	})
 }
 
@@ -229,10 +290,10 @@ func (s *sampler) stop() {
 		s.stopTicks()
 		s.mu.Lock()
 		s.stopped = true
-		for _, rd := range s.readers {
-			close(rd.req)
-		}
 		s.mu.Unlock()
+		for _, g := range s.gates {
+			close(g.req)
+		}
 	})
 }
 

@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/joulebench/joulebench/internal/infile"
@@ -85,9 +84,7 @@ func FuzzParseSuite(f *testing.F) {
 func TestLoadSuiteRefusesNonFiles(t *testing.T) {
 	dir := t.TempDir()
 	fifo := filepath.Join(dir, "suite.json")
-	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	mkfifo(t, fifo)
 	big := filepath.Join(dir, "big.json")
 	os.WriteFile(big, append([]byte(`{"name":"big","version":"1",`), bytes.Repeat([]byte(" "), infile.MaxSuite)...), 0o644)
 	for path, want := range map[string]string{"/dev/zero": "not a regular file", fifo: "not a regular file", big: "file too large"} {

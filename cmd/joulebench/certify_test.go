@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"os"
@@ -99,6 +100,25 @@ func TestCertifyRoundTrip(t *testing.T) {
 	os.WriteFile(forgedPath, forgedSt, 0o644)
 	if out, _, err := runCLI(t, "verify", forgedPath, "--pub", pub, "--spec", spec); err == nil || !strings.Contains(out, "FAIL consistency") {
 		t.Errorf("a reproduction statement promoted to \"reproduced\" must fail: %v\n%s", err, out)
+	}
+
+	// Item 4: a device or an oversized file is refused as bad input, never
+	// read for ever.
+	padded := filepath.Join(dir, "padded.dsse.json")
+	env0, _ := os.ReadFile(cert)
+	os.WriteFile(padded, append(env0, bytes.Repeat([]byte(" "), 40<<20)...), 0o644)
+	for _, args := range [][]string{
+		{"verify", "/dev/zero", "--pub", pub},
+		{"verify", cert, "--pub", pub, "--spec", spec, "--record", "/dev/zero"},
+		{"verify", padded, "--pub", pub, "--spec", spec, "--record", run},
+		{"verify", cert, "--pub", "/dev/zero"},
+		{"certify", "/dev/zero", "--key", key},
+		{"certify", run, "--key", "/dev/zero", "--force"},
+		{"certify", run, "--key", key, "--spec", "/dev/zero", "--force"},
+	} {
+		if _, _, err := runCLI(t, args...); err == nil || exitCode(err) != 2 {
+			t.Errorf("%v: want exit 2, got %v", args, err)
+		}
 	}
 
 	// Tampering, each caught at its own step.

@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -27,9 +26,7 @@ func TestReadRegular(t *testing.T) {
 func TestReadRefusesNonRegular(t *testing.T) {
 	dir := t.TempDir()
 	fifo := filepath.Join(dir, "fifo")
-	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	mkfifo(t, fifo)
 	cases := map[string]string{"/dev/zero": "character device", fifo: "FIFO", dir: "directory"}
 	for p, what := range cases {
 		done := make(chan error, 1)
