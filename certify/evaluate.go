@@ -125,7 +125,10 @@ func Evaluate(rec *results.Record, spec *Spec, specDigest string, opts EvalOptio
 	for _, w := range rec.Workloads {
 		devices[evalDevice(spec, w.Name)] = true
 	}
-	c.Rules = evalRecordRules(rec, prof, profName, devices)
+	// Every span of the record is read from its own start: one pass over
+	// the readings in all, however many repetitions a record claims.
+	edges := metrics.IndexEdges(rec)
+	c.Rules = evalRecordRules(rec, edges, prof, profName, devices)
 	codes := make([]workCode, len(rec.Workloads))
 	ceilings := make([]*Ceiling, len(rec.Workloads))
 	for i, w := range rec.Workloads {
@@ -135,7 +138,7 @@ func Evaluate(rec *results.Record, spec *Spec, specDigest string, opts EvalOptio
 			precision = codes[i].spec.Params["precision"]
 		}
 		c.Rules = append(c.Rules, evalWorkloadRules(rec, i, w, codes[i], sums[i], prof, profName)...)
-		c.Rules = append(c.Rules, evalRawRule(rec, w), evalGapRule(rec, i, w, prof), evalFaultRule(i, w))
+		c.Rules = append(c.Rules, evalRawRule(edges, w), evalGapRule(rec, edges, i, w, prof), evalFaultRule(i, w))
 		if evalDevice(spec, w.Name) == "cpu" {
 			ceil := evalCeiling(rec.Host, precision)
 			ceilings[i] = &ceil
@@ -193,11 +196,11 @@ func Evaluate(rec *results.Record, spec *Spec, specDigest string, opts EvalOptio
 // duration and readings against the record's raw readings: the figures are
 // computed from what the repetitions state, so a record edited after the
 // run must fail here rather than earn a better rating.
-func evalRawRule(rec *results.Record, w results.Workload) Rule {
+func evalRawRule(edges *metrics.Edges, w results.Workload) Rule {
 	r := Rule{Name: "raw readings", Workload: w.Name, Hard: true, Pass: true,
 		Reason: "the warm-up's and every repetition's energy, duration and readings agree with the raw meter readings"}
 	if w.Warmup != nil {
-		if msg := evalCheckPhase(rec, w.Warmup); msg != "" {
+		if msg := evalCheckPhase(edges, w.Warmup); msg != "" {
 			r.Pass, r.Reason = false, "the warm-up "+msg
 			return r
 		}
@@ -207,7 +210,7 @@ func evalRawRule(rec *results.Record, w results.Workload) Rule {
 			r.Pass, r.Reason = false, fmt.Sprintf("repetition %d names no edge readings, so its figures cannot be checked against the raw readings", rep.Index+1)
 			return r
 		}
-		if msg := metrics.CheckRep(rec, rep); msg != "" {
+		if msg := edges.CheckRep(rep); msg != "" {
 			r.Pass, r.Reason = false, fmt.Sprintf("repetition %d: %s", rep.Index+1, msg)
 			return r
 		}
@@ -219,11 +222,11 @@ func evalRawRule(rec *results.Record, w results.Workload) Rule {
 // readings as metrics.CheckRep checks a repetition: the net figures
 // subtract the idle power, so an idle baseline edited after the run would
 // move them. It returns "" when they agree.
-func evalCheckPhase(rec *results.Record, p *results.Phase) string {
+func evalCheckPhase(edges *metrics.Edges, p *results.Phase) string {
 	if p.Edge == "" {
 		return "names no edge readings, so its energy cannot be checked against the raw readings"
 	}
-	if msg := metrics.CheckRep(rec, results.Rep{Edge: p.Edge, DurationS: p.DurationS, EnergyJ: p.EnergyJ, Readings: p.Readings}); msg != "" {
+	if msg := edges.CheckRep(results.Rep{Edge: p.Edge, DurationS: p.DurationS, EnergyJ: p.EnergyJ, Readings: p.Readings}); msg != "" {
 		return "(" + p.Edge + "): " + msg
 	}
 	return ""
@@ -234,7 +237,7 @@ func evalCheckPhase(rec *results.Record, p *results.Phase) string {
 // may wrap unseen in one. Each gap is held to the profile's interval and
 // to its meter's max_gap_s, the time in which that meter's counter can
 // wrap.
-func evalGapRule(rec *results.Record, wi int, w results.Workload, prof Profile) Rule {
+func evalGapRule(rec *results.Record, edges *metrics.Edges, wi int, w results.Workload, prof Profile) Rule {
 	r := Rule{Name: "reading gaps", Workload: w.Name, Hard: true}
 	limits := map[string]float64{}
 	for _, m := range rec.Meters {
@@ -247,7 +250,7 @@ func evalGapRule(rec *results.Record, wi int, w results.Workload, prof Profile) 
 		if rep.Edge == "" {
 			continue
 		}
-		gaps := evalMeterGaps(rec, rep.Edge+"-start", rep.Edge+"-end")
+		gaps := evalMeterGaps(rec, edges, rep.Edge+"-start", rep.Edge+"-end")
 		for _, m := range rec.Meters {
 			g := gaps[m.Name]
 			worst = math.Max(worst, g)
@@ -269,8 +272,13 @@ func evalGapRule(rec *results.Record, wi int, w results.Workload, prof Profile) 
 
 // evalMeterGaps is, for each meter, the longest time between two of its
 // consecutive readings from the one labelled start to the one labelled
-// end.
-func evalMeterGaps(rec *results.Record, start, end string) map[string]float64 {
+// end: from the indexed span when every meter has both edges, else (a
+// broken record, which the raw readings rule refuses anyway) by a scan of
+// every reading.
+func evalMeterGaps(rec *results.Record, edges *metrics.Edges, start, end string) map[string]float64 {
+	if sp, ok := edges.Span(start, end); ok {
+		return sp.MeterGapS
+	}
 	type acc struct {
 		in, done bool
 		last     float64
@@ -427,7 +435,7 @@ func evalCovers(device, kind string) bool {
 	return false
 }
 
-func evalRecordRules(rec *results.Record, prof Profile, profName string, devices map[string]bool) []Rule {
+func evalRecordRules(rec *results.Record, edges *metrics.Edges, prof Profile, profName string, devices map[string]bool) []Rule {
 	var rules []Rule
 	add := func(name string, hard, pass bool, format string, a ...any) {
 		rules = append(rules, Rule{Name: name, Hard: hard, Pass: pass, Reason: fmt.Sprintf(format, a...)})
@@ -442,6 +450,11 @@ func evalRecordRules(rec *results.Record, prof Profile, profName string, devices
 		add("record complete", true, false, "the run did not finish: %s", why)
 	}
 	add("workloads", true, len(rec.Workloads) > 0, "%d %s", len(rec.Workloads), evalPlural(len(rec.Workloads), "workload", "workloads"))
+	if why := evalHost(rec.Host); why != "" {
+		add("host", true, false, "%s", why)
+	} else {
+		add("host", true, true, "%d logical CPUs, %d cores, %d sockets: a machine that can exist (the throughput ceiling is computed from them)", rec.Host.LogicalCPUs, rec.Host.Cores, rec.Host.Sockets)
+	}
 
 	switch idle := rec.Idle; {
 	case prof.MinIdleS == 0:
@@ -498,7 +511,7 @@ func evalRecordRules(rec *results.Record, prof Profile, profName string, devices
 
 	rules = append(rules, evalMeterRule(rec), evalReadingsRule(rec))
 	if rec.Idle != nil {
-		if msg := evalCheckPhase(rec, rec.Idle); msg != "" {
+		if msg := evalCheckPhase(edges, rec.Idle); msg != "" {
 			add("raw readings", true, false, "the idle baseline %s", msg)
 		} else {
 			add("raw readings", true, true, "the idle baseline's energy, duration and readings agree with the raw meter readings")
@@ -717,4 +730,33 @@ func evalSortedSet(m map[string]bool) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// Bounds on a host a record may describe. The host is the signer's claim,
+// and the throughput ceiling is computed from it, so a host no machine
+// could be (100,000 CPUs, a 1 THz clock) would let any throughput through.
+// The bounds are far above any single node shipped (an IBM Power E1080
+// has 240 cores × SMT8 = 1,920 logical CPUs; an HPE Superdome Flex up to
+// 896 cores, 1,792 threads; the clock record is about 9.1 GHz, an
+// overclocked Core i9-14900KF under liquid helium) and far below what
+// would make the ceiling meaningless.
+const (
+	evalMaxLogicalCPUs = 16384
+	evalMaxSockets     = 64
+	evalMaxMHz         = 10000
+)
+
+// evalHost says why a record's host cannot be a machine, "" when it can.
+func evalHost(h results.Host) string {
+	switch {
+	case h.LogicalCPUs < 1 || h.LogicalCPUs > evalMaxLogicalCPUs:
+		return fmt.Sprintf("host.logical_cpus is %d; a node has 1 to %d", h.LogicalCPUs, evalMaxLogicalCPUs)
+	case h.Cores < 0 || h.Cores > h.LogicalCPUs:
+		return fmt.Sprintf("host.cores is %d, but a core is at least one logical CPU and the host has %d", h.Cores, h.LogicalCPUs)
+	case h.Sockets < 0 || h.Sockets > evalMaxSockets || (h.Cores > 0 && h.Sockets > h.Cores):
+		return fmt.Sprintf("host.sockets is %d with %d cores; a node has 0 (unknown) to %d sockets, each with a core", h.Sockets, h.Cores, evalMaxSockets)
+	case !(h.MaxMHz >= 0 && h.MaxMHz <= evalMaxMHz):
+		return fmt.Sprintf("host.max_mhz is %g; no CPU runs above %d MHz", h.MaxMHz, evalMaxMHz)
+	}
+	return ""
 }

@@ -152,6 +152,18 @@ func TestEvalForgeries(t *testing.T) {
 			r.Host.LogicalCPUs, r.Host.Cores, r.Host.CPUFlags = 12, 12, []string{"avx2", "fma"}
 		}, w0, "throughput ceiling", []string{"16 fp64 FLOPs per cycle (avx2 and fma"}, false},
 
+		// The host the ceiling is computed from: the review's cheat widened
+		// the ceiling with logical_cpus 100000 and then multiplied the work.
+		{"a host of 100,000 CPUs", func(r *results.Record) {
+			r.Host.LogicalCPUs = 100000
+			for i := range r.Workloads[0].Reps {
+				rep := &r.Workloads[0].Reps[i]
+				rep.Work.FLOPs, rep.Work.Items, rep.Iters = rep.Work.FLOPs*100, rep.Work.Items*100, rep.Iters*100
+			}
+		}, "", "host", []string{"host.logical_cpus is 100000"}, false},
+		{"more cores than logical CPUs", func(r *results.Record) { r.Host.Cores = r.Host.LogicalCPUs + 1 }, "", "host", []string{"host.cores"}, false},
+		{"a clock of 1 THz", func(r *results.Record) { r.Host.MaxMHz = 1e6 }, "", "host", []string{"host.max_mhz"}, false},
+
 		// Answer checked: every repetition, whole result, this schema.
 		{"schema 1 record", func(r *results.Record) { r.SchemaVersion = 1 },
 			w0, "answer checked", []string{"schema_version is 1", "64 entries of the last repetition only", "run it again with this joulebench"}, false},

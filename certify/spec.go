@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"math"
 	"path"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -246,20 +247,28 @@ const specReservedName = "joulebench"
 // validateCustom holds a spec that is not the built-in one to what it may
 // not claim.
 func (s *Spec) validateCustom() error {
+	// A custom name is plain ASCII, so that no look-alike letter (a
+	// Cyrillic ј, a fullwidth ｊ) can make it read as the built-in's.
+	if !specCustomName.MatchString(s.Name) {
+		return specFieldError("name", "is %q: a custom spec's name is 1 to 64 ASCII letters, digits, spaces and ( ) . _ -, starting with a letter or digit (name it after whoever publishes it)", s.Name)
+	}
 	var folded strings.Builder
 	for _, r := range strings.ToLower(s.Name) {
 		if unicode.IsLetter(r) || unicode.IsDigit(r) {
 			folded.WriteRune(r)
 		}
 	}
-	if strings.HasPrefix(folded.String(), specReservedName) {
-		return specFieldError("name", "is %q: only the built-in spec, byte for byte, is called %s; a custom spec must not pass for it (name it after whoever publishes it)", s.Name, specReservedName)
+	if strings.Contains(folded.String(), specReservedName) {
+		return specFieldError("name", "is %q: only the built-in spec, byte for byte, is called %s, and a custom spec must not pass for it by naming it (name it after whoever publishes it)", s.Name, specReservedName)
 	}
 	if want := specBuiltinLevel0(); s.Levels[0].Name != want {
 		return specFieldError("levels[0].name", "is %q: level 0 is %q in every spec, so that a synthetic or modelled figure is never shown under another word", s.Levels[0].Name, want)
 	}
 	return nil
 }
+
+// specCustomName is what a custom spec may be called.
+var specCustomName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9 ()._-]{0,63}$`)
 
 // specFieldError names the field of a spec that is wrong.
 func specFieldError(field, format string, a ...any) error {

@@ -17,11 +17,18 @@ func TestSpecCustomIdentity(t *testing.T) {
 	}{
 		{"test body", "estimated", ""},
 		{"test-fast", "estimated", ""},
-		{"ACME rules for joulebench records", "estimated", ""},
+		{"ACME rules", "estimated", ""},
+		// The review's names: the reserved word anywhere, and look-alike
+		// letters, are refused.
+		{"ACME rules for joulebench records", "estimated", "only the built-in spec"},
+		{"Official joulebench spec", "estimated", "only the built-in spec"},
+		{"ｊｏｕｌｅｂｅｎｃｈ", "estimated", "ASCII"},
+		{"јoulebench", "estimated", "ASCII"},
 		{"joulebench", "estimated", `field name: is "joulebench"`},
 		{"JouleBench v1", "estimated", "only the built-in spec"},
 		{"joulebench test spec (fast)", "estimated", "only the built-in spec"},
-		{" Joule-Bench official ", "estimated", "only the built-in spec"},
+		{"Joule-Bench official", "estimated", "only the built-in spec"},
+		{" Joule-Bench official ", "estimated", "ASCII"},
 		{"test body", "gold standard", `field levels[0].name: is "gold standard"`},
 		{"test body", "Estimated", "levels[0].name"},
 	} {

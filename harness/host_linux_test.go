@@ -1,8 +1,10 @@
 package harness
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -61,5 +63,23 @@ func TestFingerprintFIFO(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("Fingerprint blocked on a FIFO")
+	}
+}
+
+// procfs stops reading cpuinfo at 1 MiB without a word; a machine of 2,000
+// CPUs (2.7 MB of cpuinfo) must still be counted whole: the certificate's
+// throughput ceiling and reproduce's hardware comparison use the count.
+func TestFingerprintLargeCPUInfo(t *testing.T) {
+	root := t.TempDir()
+	var b strings.Builder
+	for i := 0; i < 2000; i++ {
+		fmt.Fprintf(&b, "processor\t: %d\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC 9965 192-Core Processor\nphysical id\t: %d\ncore id\t\t: %d\nflags\t\t: fpu %s avx512f\n\n",
+			i, i/1000, (i%1000)/2, strings.Repeat("x", 1200))
+	}
+	os.WriteFile(filepath.Join(root, "cpuinfo"), []byte(b.String()), 0o644)
+	os.WriteFile(filepath.Join(root, "meminfo"), []byte("MemTotal:       16384 kB\n"), 0o644)
+	h := Fingerprint(root, t.TempDir())
+	if h.LogicalCPUs != 2000 || h.Sockets != 2 || h.Cores != 1000 {
+		t.Errorf("want 2000 logical CPUs, 2 sockets, 1000 cores; got %d, %d, %d", h.LogicalCPUs, h.Sockets, h.Cores)
 	}
 }

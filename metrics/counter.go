@@ -46,13 +46,55 @@ type Span struct {
 	MeterGapS map[string]float64
 }
 
+// Edges indexes a record's readings by edge label, once, so that each span
+// is read from where it starts rather than from the first reading: with a
+// span per repetition, a record's spans then cost one pass over its
+// readings, not one pass per repetition (a hostile 15 MB record of 4,000
+// repetitions took 27 s to certify before).
+type Edges struct {
+	rec   *results.Record
+	first map[string]int // index of the first reading with each edge label
+}
+
+// IndexEdges indexes rec's edge readings. The record must not change while
+// the index is used.
+func IndexEdges(rec *results.Record) *Edges {
+	e := &Edges{rec: rec, first: map[string]int{}}
+	for i, r := range rec.Readings {
+		if r.Edge != "" {
+			if _, ok := e.first[r.Edge]; !ok {
+				e.first[r.Edge] = i
+			}
+		}
+	}
+	return e
+}
+
+// First is the index in the record's readings of the first reading
+// labelled edge; ok is false when there is none.
+func (e *Edges) First(edge string) (int, bool) {
+	i, ok := e.first[edge]
+	return i, ok
+}
+
 // EdgeSpan recomputes, from the record's raw readings alone, the span
 // between the readings labelled startEdge and endEdge: it follows every
 // reading in between through CounterDelta. ok is false if a meter lacks
 // either edge. The harness derives a repetition's energy_j, duration_s and
 // readings the same way, so a record whose stated figures disagree with its
-// readings has been changed.
+// readings has been changed. For many spans of one record, index it once
+// with IndexEdges.
 func EdgeSpan(rec *results.Record, startEdge, endEdge string) (Span, bool) {
+	return IndexEdges(rec).Span(startEdge, endEdge)
+}
+
+// Span is EdgeSpan over the indexed record.
+func (e *Edges) Span(startEdge, endEdge string) (Span, bool) {
+	rec := e.rec
+	from, ok := e.first[startEdge]
+	if !ok {
+		return Span{}, false
+	}
 	type acc struct {
 		started, ended bool
 		prev           []int64
@@ -68,7 +110,11 @@ func EdgeSpan(rec *results.Record, startEdge, endEdge string) (Span, bool) {
 		meters[m.Name] = m
 		state[m.Name] = &acc{sum: make([]Energy, len(m.Domains))}
 	}
-	for _, r := range rec.Readings {
+	open := len(state)
+	for _, r := range rec.Readings[from:] {
+		if open == 0 {
+			break // every meter has read its closing edge
+		}
 		m, a := meters[r.Meter], state[r.Meter]
 		if m == nil || a.ended || len(r.EnergyUJ) != len(m.Domains) {
 			continue
@@ -88,6 +134,7 @@ func EdgeSpan(rec *results.Record, startEdge, endEdge string) (Span, bool) {
 		a.last = r.TS
 		if r.Edge == endEdge {
 			a.ended, a.t1 = true, r.TS
+			open--
 		}
 	}
 	sp := Span{EnergyJ: map[string]float64{}, Readings: math.MaxInt, MeterGapS: map[string]float64{}}
@@ -115,10 +162,15 @@ func EdgeSpan(rec *results.Record, startEdge, endEdge string) (Span, bool) {
 // count agree with what its raw readings give ("" when they do, or when the
 // record predates edge labels), and if not, how they differ.
 func CheckRep(rec *results.Record, r results.Rep) string {
+	return IndexEdges(rec).CheckRep(r)
+}
+
+// CheckRep is CheckRep over the indexed record.
+func (e *Edges) CheckRep(r results.Rep) string {
 	if r.Edge == "" {
 		return ""
 	}
-	sp, ok := EdgeSpan(rec, r.Edge+"-start", r.Edge+"-end")
+	sp, ok := e.Span(r.Edge+"-start", r.Edge+"-end")
 	if !ok {
 		return fmt.Sprintf("its readings (%s-start … %s-end) are missing from the record", r.Edge, r.Edge)
 	}

@@ -235,19 +235,29 @@ func Median(v []float64) float64 {
 }
 
 func repStats(reps []RepFigures) map[string]Stats {
-	col := func(get func(RepFigures) float64) Stats {
+	values := func(get func(RepFigures) float64) []float64 {
 		v := make([]float64, len(reps))
 		for i, r := range reps {
 			v[i] = get(r)
 		}
-		return Describe(v)
+		return v
 	}
+	// Gross figures cannot be negative; net ones can (less than idle).
+	col := func(get func(RepFigures) float64) Stats { return DescribeNonNegative(values(get)) }
+	signed := func(get func(RepFigures) float64) Stats { return Describe(values(get)) }
 	return map[string]Stats{
 		FigFLOPS:        col(func(r RepFigures) float64 { return r.FLOPS }),
 		FigFLOPsPerJ:    col(func(r RepFigures) float64 { return r.FLOPsPerJ }),
-		FigNetFLOPsPerJ: col(func(r RepFigures) float64 { return r.NetFLOPsPerJ }),
+		FigNetFLOPsPerJ: signed(func(r RepFigures) float64 { return r.NetFLOPsPerJ }),
 		FigJPerItem:     col(func(r RepFigures) float64 { return r.JPerItem }),
-		FigNetJPerItem:  col(func(r RepFigures) float64 { return r.NetJPerItem }),
-		FigPowerW:       col(func(r RepFigures) float64 { return r.Power.Watts() }),
+		FigNetJPerItem:  signed(func(r RepFigures) float64 { return r.NetJPerItem }),
+		FigPowerW: col(func(r RepFigures) float64 {
+			// A repetition whose meters counted nothing has no power
+			// figure: 0 W would read as measured.
+			if r.Gross <= 0 {
+				return math.NaN()
+			}
+			return r.Power.Watts()
+		}),
 	}
 }

@@ -31,6 +31,17 @@ type Stats struct {
 // HalfWidth is half the confidence interval's width, for "value ± h".
 func (s Stats) HalfWidth() float64 { return (s.CIHigh - s.CILow) / 2 }
 
+// DescribeNonNegative is Describe for a figure that cannot be negative
+// (throughput, power, gross energy, gCO2e): the smoothed bootstrap adds
+// noise to each resample, which can carry the interval's lower end below
+// zero when the repetitions spread widely; the interval is cut at zero,
+// the edge of what the figure can be, rather than shown as "[-25, 74]".
+func DescribeNonNegative(v []float64) Stats {
+	s := Describe(v)
+	s.CILow, s.CIHigh = math.Max(s.CILow, 0), math.Max(s.CIHigh, 0)
+	return s
+}
+
 // Describe computes the statistics of v, ignoring NaNs (a repetition whose
 // figure is undefined, such as FLOPs/J of zero energy). An empty v gives
 // NaNs and N = 0.

@@ -59,3 +59,17 @@ func TestDescribe(t *testing.T) {
 		t.Errorf("empty: %+v", e)
 	}
 }
+
+// The review's table showed GFLOP/s "5 [-25, 74]": the smoothed bootstrap
+// of three widely spread repetitions reaches below zero. A figure that
+// cannot be negative has its interval cut at zero.
+func TestDescribeNonNegative(t *testing.T) {
+	v := []float64{0.5, 60, 70}
+	if s := Describe(v); s.CILow >= 0 {
+		t.Fatalf("test data no longer gives a negative lower end (%v): pick wider data", s.CILow)
+	}
+	s := DescribeNonNegative(v)
+	if s.CILow != 0 || s.CIHigh <= 0 || s.Median != 60 {
+		t.Errorf("DescribeNonNegative = %+v, want the interval cut at 0", s)
+	}
+}

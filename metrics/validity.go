@@ -153,11 +153,12 @@ func repGaps(rec *results.Record, w results.Workload) string {
 	if len(limits) == 0 {
 		return ""
 	}
+	edges := IndexEdges(rec)
 	for _, r := range w.Reps {
 		if r.Edge == "" {
 			continue
 		}
-		sp, ok := EdgeSpan(rec, r.Edge+"-start", r.Edge+"-end")
+		sp, ok := edges.Span(r.Edge+"-start", r.Edge+"-end")
 		if !ok {
 			continue
 		}

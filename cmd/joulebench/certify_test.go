@@ -101,6 +101,51 @@ func TestCertifyRoundTrip(t *testing.T) {
 	if out, _, err := runCLI(t, "verify", forgedPath, "--pub", pub, "--spec", spec); err == nil || !strings.Contains(out, "FAIL consistency") {
 		t.Errorf("a reproduction statement promoted to \"reproduced\" must fail: %v\n%s", err, out)
 	}
+	// Without --original, verify says it did not check the statement's
+	// description of the original.
+	if out, _, err := runCLI(t, "verify", st[0], "--pub", pub, "--spec", spec); err != nil || !strings.Contains(out, "NOT checked: give --original CERT") {
+		t.Errorf("verify without --original must say what it did not check: %v\n%s", err, out)
+	}
+	// A rerun on other hardware, whose statement claims the original's host
+	// (and so "same hardware"): the rerun's own record gives it away.
+	elsewhere, _ := results.ReadFile(againRecs[0])
+	elsewhere.Host.CPUModel = "Intel Xeon Platinum 8480+ (another machine)"
+	elsewherePath := filepath.Join(dir, "elsewhere", "record.json")
+	results.WriteFile(elsewherePath, elsewhere)
+	esub, _ := certify.FileSubject(elsewherePath)
+	eenv, _ := certify.Sign(esub, certify.PredicateReproduction, rs0(t, vst), privKey)
+	os.WriteFile(filepath.Join(dir, "elsewhere", ReproductionFile), eenv, 0o644)
+	if out, _, err := runCLI(t, "verify", filepath.Join(dir, "elsewhere", ReproductionFile), "--pub", pub, "--spec", spec, "--original", cert); err == nil || !strings.Contains(out, "FAIL rerun") || !strings.Contains(out, "again.host") {
+		t.Errorf("a statement that hides the rerun's host must fail at the rerun: %v\n%s", err, out)
+	}
+	// Each field a reproducer could bend is held to the rerun's record or,
+	// with --original, to the comparison made again.
+	for _, c := range []struct {
+		name, step string
+		edit       func(*certify.ReproductionStatement)
+	}{
+		{"another command line", "FAIL rerun", func(r *certify.ReproductionStatement) { r.Again.Args = []string{"run", "--suite=quick"} }},
+		{"a looser tolerance", "FAIL comparison", func(r *certify.ReproductionStatement) {
+			for i := range r.Reproduction.Checks {
+				r.Reproduction.Checks[i].Tolerance = 1
+			}
+		}},
+		{"another original figure", "FAIL comparison", func(r *certify.ReproductionStatement) {
+			r.Reproduction.Checks[0].Original *= 1.04
+			r.Reproduction.Checks[0].RelDiff = (r.Reproduction.Checks[0].Again - r.Reproduction.Checks[0].Original) / r.Reproduction.Checks[0].Original
+		}},
+	} {
+		f, _ := certify.DecodeReproduction(vst.Statement.Predicate)
+		c.edit(f)
+		env, err := certify.Sign(sub, certify.PredicateReproduction, f, privKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(forgedPath, env, 0o644)
+		if out, _, err := runCLI(t, "verify", forgedPath, "--pub", pub, "--spec", spec, "--original", cert); err == nil || !strings.Contains(out, c.step) {
+			t.Errorf("a reproduction statement with %s must fail at %q: %v\n%s", c.name, c.step, err, out)
+		}
+	}
 
 	// Item 4: a device or an oversized file is refused as bad input, never
 	// read for ever.
@@ -192,6 +237,16 @@ func TestCertifyRoundTrip(t *testing.T) {
 	if _, _, err := runCLI(t, "certify", run, "--key", key, "--spec", spec, "--allow-estimated", "--force"); err == nil || exitCode(err) != 2 || !strings.Contains(err.Error(), "chmod 600") {
 		t.Errorf("a private key others can read must be refused: %v", err)
 	}
+}
+
+// rs0 decodes a verified reproduction statement afresh.
+func rs0(t *testing.T, v *certify.Verified) *certify.ReproductionStatement {
+	t.Helper()
+	r, err := certify.DecodeReproduction(v.Statement.Predicate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
 
 func mustPub(t *testing.T, path string) []byte {

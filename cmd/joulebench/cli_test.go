@@ -134,6 +134,8 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"run", "--meter", "fake", "--suite", "/dev/zero"}, "not a regular file"},
 		{[]string{"run", "--meter", "fake", "--intensity-file", "/dev/zero"}, "not a regular file"},
 		{[]string{"report", "/dev/zero"}, "not a regular file"},
+		{[]string{"run", "--meter", "fake", "--emissions-csv", "/dev/zero", "--out", dir}, "not a regular file"},
+		{[]string{"report", garbage, "--emissions-csv", "/dev/zero"}, "garbage.json"},
 		{[]string{"run", "--interval", "1us"}, "--interval"},
 		{[]string{"run", "--interval", "0"}, "--interval"},
 		{[]string{"run", "--reps", "-3"}, "--reps"},

@@ -120,6 +120,9 @@ func cmdCertify(_ context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return usageError{err}
 	}
+	if _, builtinRaw := certify.DefaultSpec(); digest != certify.SpecDigest(builtinRaw) {
+		fmt.Fprintf(stdout, "custom spec: %s (%s), NOT the built-in spec; a reader must have this file to verify the certificate\n", *specFile, digest)
+	}
 	printCertificate(stdout, cert)
 	if err := cert.Refusal(*allow); err != nil {
 		return fmt.Errorf("certify %s: refused: %w", path, err)
@@ -151,9 +154,21 @@ func printCertificate(w io.Writer, c *certify.Certificate) {
 		t.Append(wr.Name, wr.Class, wr.RatingShown, basis)
 	}
 	t.Render()
+	printCeilings(w, c)
 	for _, r := range c.Rules {
 		if !r.Pass {
 			fmt.Fprintf(w, "  %s\n", r)
+		}
+	}
+}
+
+// printCeilings shows each workload's throughput ceiling and how it was
+// computed from the host the record describes, so that a reader sees what
+// the host claims (a ceiling is only as true as the host fields are).
+func printCeilings(w io.Writer, c *certify.Certificate) {
+	for _, wr := range c.Workloads {
+		if wr.Ceiling != nil {
+			fmt.Fprintf(w, "  %s ceiling: %s\n", wr.Name, wr.Ceiling.Basis)
 		}
 	}
 }

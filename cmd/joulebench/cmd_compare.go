@@ -69,6 +69,7 @@ func cmdCompare(_ context.Context, args []string, stdout, stderr io.Writer) erro
 	// warnings say how the two records' energy boundaries differ: they
 	// hold for every workload the two share.
 	var warnings []string
+	carbonWarning := ""
 	switch {
 	case len(pos) == 1 && *base != "" && *other != "":
 		rec, err := readRecord(pos[0])
@@ -108,6 +109,7 @@ func cmdCompare(_ context.Context, args []string, stdout, stderr io.Writer) erro
 			return usagef("%s and %s share no workload that ran without failing", pos[0], pos[1])
 		}
 		warnings = report.BoundaryWarnings(pos[0], report.RecordBoundary(br), pos[1], report.RecordBoundary(or))
+		carbonWarning = report.CarbonWarning(pos[0], br.Carbon, pos[1], or.Carbon)
 	default:
 		return usagef("compare takes BASE OTHER (two records), or one RECORD with --base WORKLOAD --other WORKLOAD")
 	}
@@ -129,6 +131,9 @@ func cmdCompare(_ context.Context, args []string, stdout, stderr io.Writer) erro
 		Statement     string
 	}
 	var rows []row
+	if carbonWarning != "" {
+		warnings = append(warnings, carbonWarning)
+	}
 	for _, p := range pairs {
 		est := p[0].estimated || p[1].estimated
 		syn := p[0].synthetic || p[1].synthetic
@@ -144,8 +149,11 @@ func cmdCompare(_ context.Context, args []string, stdout, stderr io.Writer) erro
 			case est:
 				st += " (the energy of at least one side is estimated, not measured)"
 			}
-			if len(warnings) > 0 {
+			switch {
+			case len(warnings) > 0 && (carbonWarning == "" || len(warnings) > 1):
 				st += " (but see the WARNING above: the two records' totals are not alike)"
+			case carbonWarning != "" && metric == "gCO2e/item":
+				st += " (but see the WARNING above: the two used different carbon accounting)"
 			}
 			rows = append(rows, row{p[0].label, p[1].label, metric, metrics.Median(b), metrics.Median(o), s, est, syn,
 				p[0].boundary, p[1].boundary, warnings, st})

@@ -26,7 +26,8 @@ import (
 
 type runFlags struct {
 	suite, workload, meter, sysfsRoot, procRoot, out, blas, coretype string
-	interval, idle, warmup, minTime                                  time.Duration
+	interval, minTime                                                time.Duration
+	idle, warmup                                                     optDuration
 	reps, threads                                                    int
 	tdp                                                              float64
 	json, benchfmt, wide                                             bool
@@ -63,8 +64,8 @@ func measure(ctx context.Context, args []string, stdout, stderr io.Writer) (path
 	fs.StringVar(&f.coretype, "blas-coretype", "auto", "OpenBLAS kernel: auto (AVX-512 kernel on AVX-512 CPUs), library (OpenBLAS decides), or a name such as SkylakeX, Haswell, Zen")
 	fs.IntVar(&f.threads, "threads", 0, "BLAS threads (0 = all logical CPUs)")
 	fs.IntVar(&f.reps, "reps", 0, "repetitions per workload (0 = the suite's)")
-	fs.DurationVar(&f.idle, "idle", -1, "idle baseline length (default: the suite's; 0 skips it)")
-	fs.DurationVar(&f.warmup, "warmup", -1, "warm-up per workload (default: the suite's)")
+	fs.Var(&f.idle, "idle", "the idle baseline's `duration`, e.g. 30s (default: the suite's; 0 skips it)")
+	fs.Var(&f.warmup, "warmup", "the `duration` of each workload's warm-up, e.g. 2s (default: the suite's)")
 	fs.DurationVar(&f.minTime, "min-time", 0, "shortest repetition (default: the suite's)")
 	fs.BoolVar(&f.wide, "wide", false, "show every column of the table (s/rep, W, net-of-idle figures, BLAS per workload), however wide; the default fits 120 columns")
 	fs.BoolVar(&f.benchfmt, "benchfmt", false, "print Go benchmark lines (J/op, flops/J, gCO2e/op) for benchstat instead of the table")
@@ -100,7 +101,7 @@ func measure(ctx context.Context, args []string, stdout, stderr io.Writer) (path
 		return "", nil, usagef("--reps %d: must be 1 or more (0 keeps the suite's)", f.reps)
 	case f.minTime < 0:
 		return "", nil, usagef("--min-time %v: must be positive (0 keeps the suite's)", f.minTime)
-	case f.idle < -1 || f.warmup < -1:
+	case f.idle.d < 0 || f.warmup.d < 0:
 		return "", nil, usagef("--idle and --warmup must not be negative")
 	}
 	// A root given on the command line must be a directory: a typo would
@@ -116,6 +117,11 @@ func measure(ctx context.Context, args []string, stdout, stderr io.Writer) (path
 	if rootErr != nil {
 		return "", nil, rootErr
 	}
+	if f.emissionsCSV != "" {
+		if err := report.CheckCodeCarbonCSV(f.emissionsCSV); err != nil {
+			return "", nil, usageError{err}
+		}
+	}
 
 	suite, err := workloads.LoadSuite(f.suite)
 	if err != nil {
@@ -129,11 +135,11 @@ func measure(ctx context.Context, args []string, stdout, stderr io.Writer) (path
 		Interval: f.interval, Idle: suite.Idle(), Warmup: suite.Warmup(), MinTime: suite.MinTime(), Reps: suite.Reps,
 	}
 	var overrides []string
-	if f.idle >= 0 {
-		cfg.Idle, overrides = f.idle, append(overrides, "idle_s")
+	if f.idle.set {
+		cfg.Idle, overrides = f.idle.d, append(overrides, "idle_s")
 	}
-	if f.warmup >= 0 {
-		cfg.Warmup, overrides = f.warmup, append(overrides, "warmup_s")
+	if f.warmup.set {
+		cfg.Warmup, overrides = f.warmup.d, append(overrides, "warmup_s")
 	}
 	if f.minTime > 0 {
 		cfg.MinTime, overrides = f.minTime, append(overrides, "min_time_s")
@@ -323,4 +329,27 @@ func progressPrinter(w io.Writer) func(harness.Event) {
 		}
 		fmt.Fprintf(w, "\r\033[K%s", s)
 	}
+}
+
+// optDuration is a duration flag that may be left unset (the suite's value
+// then holds); unset, it shows no default in the help.
+type optDuration struct {
+	d   time.Duration
+	set bool
+}
+
+func (o *optDuration) String() string {
+	if o == nil || !o.set {
+		return ""
+	}
+	return o.d.String()
+}
+
+func (o *optDuration) Set(v string) error {
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return err
+	}
+	o.d, o.set = d, true
+	return nil
 }

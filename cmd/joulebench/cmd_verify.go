@@ -13,6 +13,7 @@ import (
 	"io"
 	"math"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -75,7 +76,7 @@ func loadPubs(paths []string) ([]ed25519.PublicKey, error) {
 func openStatement(path string, pubs []ed25519.PublicKey, v *verifyStep) (*certify.Verified, error) {
 	raw, err := certify.ReadEnvelopeFile(path)
 	if err != nil {
-		return nil, usageError{fmt.Errorf("%s: %w", path, err)}
+		return nil, usageError{err} // it names the file
 	}
 	vr, err := certify.Verify(raw, pubs...)
 	if errors.Is(err, certify.ErrNotEnvelope) {
@@ -331,6 +332,7 @@ func cmdVerify(_ context.Context, args []string, stdout, stderr io.Writer) error
 		v.cert.Level, spec, v.cert.Spec.Name, v.cert.Spec.Version, v.cert.Profile, ratingsLine(v.cert))
 	stdout.Write(details.Bytes())
 	fmt.Fprintf(stdout, "Profile %s\n", v.spec.DescribeProfile(v.cert.Profile))
+	printCeilings(stdout, v.cert)
 	printMeaning(stdout)
 	return nil
 }
@@ -406,41 +408,64 @@ func verifyReproduction(path string, pubPaths []string, recordFlag, specFile, or
 	if !v.check("rerun record", err, "run "+st.Again.RunID) {
 		return fail(v.failed)
 	}
-	origDigest := ""
+	var ovr *certify.Verified
+	var ocert *certify.Certificate
 	if original != "" {
 		ov := &verifyStep{w: io.Discard}
-		ovr, err := openStatement(original, pubs, ov)
-		var ocert *certify.Certificate
+		ovr, err = openStatement(original, pubs, ov)
 		if err == nil {
 			ocert, err = certify.DecodeCertificate(ovr.Statement.Predicate)
 		}
 		if err == nil {
 			err = certify.CheckReproductionOriginal(st, ovr, ocert)
 		}
-		if !v.check("original", err, fmt.Sprintf("%s: statement sha256:%s, signed by key id %s", original, ovr.PayloadSHA256, ovr.KeyID)) {
+		okText := ""
+		if ovr != nil {
+			okText = fmt.Sprintf("%s: statement sha256:%s, signed by key id %s; run, host, level, spec and profile as the statement says", original, ovr.PayloadSHA256, ovr.KeyID)
+		}
+		if !v.check("original", err, okText) {
 			return fail(v.failed)
 		}
+	}
+	origDigest := ""
+	if ovr != nil {
 		origDigest = ovr.PayloadSHA256
 	}
 	err = certify.VerifyReproduction(st, origDigest)
 	if !v.check("consistency", err, "the verdict, checks and hardware follow from the statement's own numbers") {
 		return fail(v.failed)
 	}
-	// The rerun's figures are recomputed from its record, by the spec the
-	// original was judged by.
+	// The rerun is recomputed from its record, by the spec the original
+	// was judged by: its host, command line, level and figures must be
+	// what the record gives.
 	spec, digest, _, err := specFor(st.Original.Spec, specFile, v)
 	if err != nil {
 		return fail(err)
 	}
 	again, err := certify.Evaluate(rec, spec, digest, certify.EvalOptions{Profile: st.Original.Profile, AllowEstimated: true, Now: rec.FinishedAt})
 	if err == nil {
-		err = sameRerun(st, again)
+		err = sameRerun(st, rec, again)
 	}
-	if !v.check("rerun figures", err, "every rerun figure and the rerun's level are what its record gives") {
+	if !v.check("rerun", err, "its host, command line, level, estimated flag and every figure are what its record gives") {
 		return fail(v.failed)
 	}
-	fmt.Fprintf(stdout, "VERIFIED: %s: key id %s reran certificate statement sha256:%s (run %s, %s) as run %s: %s\n",
-		path, vr.KeyID, st.Original.StatementSHA256, st.Original.RunID, st.Original.Level, st.Again.RunID, st.Reproduction.Verdict)
+	// With the original, the whole comparison is made again: every check,
+	// tolerance, original figure, problem and the verdict.
+	partial := ""
+	if ocert != nil {
+		again, err := certify.Evaluate(rec, spec, digest, certify.EvalOptions{Profile: ocert.Profile, AllowEstimated: ocert.AllowEstimated, Now: rec.FinishedAt})
+		if err == nil {
+			err = sameReproduction(st.Reproduction, certify.Reproduce(ocert, again, spec))
+		}
+		if !v.check("comparison", err, "made again from the two certificates: every check, tolerance, figure and the verdict agree") {
+			return fail(v.failed)
+		}
+	} else {
+		fmt.Fprintf(&details, "  --   %-18s not checked: give --original CERT to check that the statement names and describes that certificate truly, and to make the comparison again\n", "original")
+		partial = " (its description of the original NOT checked: give --original CERT)"
+	}
+	fmt.Fprintf(stdout, "VERIFIED: %s: key id %s reran certificate statement sha256:%s (run %s, %s) as run %s: %s%s\n",
+		path, vr.KeyID, st.Original.StatementSHA256, st.Original.RunID, st.Original.Level, st.Again.RunID, st.Reproduction.Verdict, partial)
 	stdout.Write(details.Bytes())
 	fmt.Fprintln(stdout, "What this proves:")
 	for _, line := range report.Wrap("The signature proves who signed the reproduction and that nothing in it or the rerun's record changed since. "+
@@ -450,11 +475,23 @@ func verifyReproduction(path string, pubPaths []string, recordFlag, specFile, or
 	return nil
 }
 
-// sameRerun requires a reproduction statement's rerun figures and level to
-// be what the rerun's record gives.
-func sameRerun(st *certify.ReproductionStatement, again *certify.Certificate) error {
+// sameRerun requires a reproduction statement's rerun — host, command
+// line, level, estimated flag, figures — to be what the rerun's record
+// gives.
+func sameRerun(st *certify.ReproductionStatement, rec *results.Record, again *certify.Certificate) error {
+	a, _ := json.Marshal(st.Again.Host)
+	b, _ := json.Marshal(rec.Host)
+	if !bytes.Equal(a, b) {
+		return fmt.Errorf("again.host is %s, the rerun's record says %s", a, b)
+	}
+	if !slices.Equal(st.Again.Args, rec.Config.Args) {
+		return fmt.Errorf("again.args is %q, the rerun's record ran %q", st.Again.Args, rec.Config.Args)
+	}
 	if st.Again.Level != again.Level {
 		return fmt.Errorf("the statement says the rerun reached %s, its record gives %s", st.Again.Level, again.Level)
+	}
+	if st.Again.Estimated != again.Estimated {
+		return fmt.Errorf("again.estimated is %t, the rerun's record gives %t", st.Again.Estimated, again.Estimated)
 	}
 	figs := map[string]map[string]certify.Figure{}
 	for _, w := range again.Workloads {
@@ -467,6 +504,28 @@ func sameRerun(st *certify.ReproductionStatement, again *certify.Certificate) er
 		}
 		if math.Abs(f.Median-c.Again) > 1e-9*math.Max(1, math.Abs(f.Median)) {
 			return fmt.Errorf("%s %s: the statement says the rerun gave %.6g, its record gives %.6g", c.Workload, c.Metric, c.Again, f.Median)
+		}
+	}
+	return nil
+}
+
+// sameReproduction requires a signed comparison to be the one the two
+// certificates give now; numbers agree to 1e-9 relative.
+func sameReproduction(signed, again certify.Reproduction) error {
+	near := func(x, y float64) bool { return x == y || math.Abs(x-y) <= 1e-9*math.Max(math.Abs(x), math.Abs(y)) }
+	if signed.Holds != again.Holds || signed.Verdict != again.Verdict || signed.SameHardware != again.SameHardware ||
+		!slices.Equal(signed.HardwareDiffs, again.HardwareDiffs) || !slices.Equal(signed.Problems, again.Problems) {
+		return fmt.Errorf("the signed comparison says %q (holds %t), the two certificates give %q (holds %t)", signed.Verdict, signed.Holds, again.Verdict, again.Holds)
+	}
+	if len(signed.Checks) != len(again.Checks) {
+		return fmt.Errorf("the signed comparison has %d checks, the two certificates give %d", len(signed.Checks), len(again.Checks))
+	}
+	for i, c := range signed.Checks {
+		g := again.Checks[i]
+		if c.Workload != g.Workload || c.Metric != g.Metric || c.Holds != g.Holds || c.Skipped != g.Skipped ||
+			!near(c.Original, g.Original) || !near(c.Again, g.Again) || !near(c.Tolerance, g.Tolerance) || !near(c.RelDiff, g.RelDiff) {
+			return fmt.Errorf("check %s %s: signed original %.6g, again %.6g, tolerance %.3g, holds %t; the certificates give %.6g, %.6g, %.3g, %t",
+				c.Workload, c.Metric, c.Original, c.Again, c.Tolerance, c.Holds, g.Original, g.Again, g.Tolerance, g.Holds)
 		}
 	}
 	return nil

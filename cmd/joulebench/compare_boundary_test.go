@@ -98,3 +98,23 @@ func TestCompareWarnsOnMethod(t *testing.T) {
 		t.Errorf("measured against a fake meter:\n%s", out)
 	}
 }
+
+// The review's case: the same machine accounted in two grids; the carbon
+// saving is the grids', and compare must say so.
+func TestCompareWarnsOnCarbonAccounting(t *testing.T) {
+	dir := t.TempDir()
+	fast := []string{"run", "--meter", "fake", "--workload", "gemm-fp32-*", "--idle", "100ms", "--warmup", "0", "--min-time", "100ms", "--reps", "3", "--interval", "20ms"}
+	if _, stderr, err := runCLI(t, append(fast, "--out", filepath.Join(dir, "a"))...); err != nil {
+		t.Fatalf("run: %v\n%s", err, stderr)
+	}
+	if _, stderr, err := runCLI(t, append(fast, "--region", "DE", "--out", filepath.Join(dir, "b"))...); err != nil {
+		t.Fatalf("run: %v\n%s", err, stderr)
+	}
+	a, _ := filepath.Glob(filepath.Join(dir, "a", "*"))
+	b, _ := filepath.Glob(filepath.Join(dir, "b", "*"))
+	out, _, err := runCLI(t, "compare", a[0], b[0])
+	if err != nil || !strings.Contains(out, "WARNING: ") || !strings.Contains(out, "(DE)") || !strings.Contains(out, "differ by the accounting") ||
+		!strings.Contains(out, "different carbon accounting") {
+		t.Errorf("compare of two grids must warn about the carbon: %v\n%s", err, out)
+	}
+}

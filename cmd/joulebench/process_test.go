@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -25,8 +26,27 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// lockedBuffer is an output buffer that exec's copying goroutine writes
+// while the test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
 // startJoulebench starts this test binary as joulebench with args.
-func startJoulebench(t *testing.T, args ...string) (*exec.Cmd, *strings.Builder) {
+func startJoulebench(t *testing.T, args ...string) (*exec.Cmd, *lockedBuffer) {
 	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
@@ -34,12 +54,12 @@ func startJoulebench(t *testing.T, args ...string) (*exec.Cmd, *strings.Builder)
 	}
 	cmd := exec.Command(exe, args...)
 	cmd.Env = append(os.Environ(), "JOULEBENCH_TEST_MAIN=1")
-	var out strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &out
+	out := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	return cmd, &out
+	return cmd, out
 }
 
 // longRun is a run that goes on far longer than any test waits.

@@ -27,6 +27,9 @@ const (
 	// MaxIntensity bounds a carbon intensity file: a year of 5-minute
 	// points is about 4 MB.
 	MaxIntensity = 64 << 20
+	// MaxEmissionsCSV bounds an emissions.csv that --emissions-csv appends
+	// to: a row is about 600 bytes, so this is some 100,000 runs.
+	MaxEmissionsCSV = 64 << 20
 	// MaxSysfsAttr bounds a sysfs attribute: the kernel serves at most one
 	// page.
 	MaxSysfsAttr = 4 << 10

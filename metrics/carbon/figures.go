@@ -100,10 +100,11 @@ func Account(opts Options, start, end time.Time, domains []string) (*results.Car
 // is not.
 func EffectiveIntensity(rec *results.Record, c *results.Carbon) (float64, error) {
 	domains := metrics.TotalDomains(rec)
+	edges := metrics.IndexEdges(rec)
 	var grams, kwh float64
 	for _, w := range rec.Workloads {
 		for _, r := range w.Reps {
-			rc, err := Rep(rec, c, r)
+			rc, err := repCarbon(rec, edges, c, r)
 			if err != nil {
 				return 0, err
 			}
@@ -160,6 +161,12 @@ func SCI(kWh, gPerKWh, embodiedGrams, units float64) float64 {
 // split reading by reading and each part weighted by the intensity at its
 // time; that needs the repetition's edge readings.
 func Rep(rec *results.Record, c *results.Carbon, r results.Rep) (RepCarbon, error) {
+	return repCarbon(rec, metrics.IndexEdges(rec), c, r)
+}
+
+// repCarbon is Rep over an index of the record's edges, so that many
+// repetitions cost one pass over the readings.
+func repCarbon(rec *results.Record, edges *metrics.Edges, c *results.Carbon, r results.Rep) (RepCarbon, error) {
 	domains := metrics.TotalDomains(rec)
 	gross := metrics.Total(r.EnergyJ, domains)
 	var out RepCarbon
@@ -167,7 +174,7 @@ func Rep(rec *results.Record, c *results.Carbon, r results.Rep) (RepCarbon, erro
 	case results.CarbonAnnual:
 		out.Operational = Grams(gross, c.GramsPerKWh, c.PUE)
 	case results.CarbonSeries:
-		segs, err := repSegments(rec, r)
+		segs, err := repSegments(rec, edges, r)
 		if err != nil {
 			return RepCarbon{}, err
 		}
@@ -193,6 +200,11 @@ func Rep(rec *results.Record, c *results.Carbon, r results.Rep) (RepCarbon, erro
 		}
 	}
 	out.PerItem, out.PerGFLOP = math.NaN(), math.NaN()
+	if gross <= 0 {
+		// Nothing was metered: grams per item would be the embodied share
+		// alone, or zero, and read as a result.
+		return out, nil
+	}
 	if r.Work.Items > 0 {
 		out.PerItem = out.Total / float64(r.Work.Items)
 	}
@@ -223,11 +235,12 @@ func Summarize(rec *results.Record) (out []Summary, ok bool, err error) {
 	if rec.Carbon == nil {
 		return nil, false, nil
 	}
+	edges := metrics.IndexEdges(rec)
 	for _, w := range rec.Workloads {
 		s := Summary{Name: w.Name}
 		var per, gf, tot []float64
 		for _, r := range w.Reps {
-			rc, err := Rep(rec, rec.Carbon, r)
+			rc, err := repCarbon(rec, edges, rec.Carbon, r)
 			if err != nil {
 				return nil, true, fmt.Errorf("%s repetition %d: %w", w.Name, r.Index+1, err)
 			}
@@ -235,9 +248,9 @@ func Summarize(rec *results.Record) (out []Summary, ok bool, err error) {
 			per, gf, tot = append(per, rc.PerItem), append(gf, rc.PerGFLOP), append(tot, rc.Total)
 		}
 		s.Stats = map[string]metrics.Stats{
-			FigGramsPerItem:  metrics.Describe(per),
-			FigGramsPerGFLOP: metrics.Describe(gf),
-			FigGrams:         metrics.Describe(tot),
+			FigGramsPerItem:  metrics.DescribeNonNegative(per),
+			FigGramsPerGFLOP: metrics.DescribeNonNegative(gf),
+			FigGrams:         metrics.DescribeNonNegative(tot),
 		}
 		out = append(out, s)
 	}
@@ -259,7 +272,7 @@ func SeriesFromRecord(c *results.Carbon) (*Series, error) {
 // repSegments splits a repetition's energy at every reading of every
 // meter between its edges: each segment is the energy of the domains in
 // the total between two consecutive readings, spent evenly over that time.
-func repSegments(rec *results.Record, r results.Rep) ([]Segment, error) {
+func repSegments(rec *results.Record, edges *metrics.Edges, r results.Rep) ([]Segment, error) {
 	if r.Edge == "" {
 		return nil, errors.New("carbon: the repetition names no edge readings, so its energy cannot be placed in time")
 	}
@@ -268,13 +281,17 @@ func repSegments(rec *results.Record, r results.Rep) ([]Segment, error) {
 	for _, d := range metrics.TotalDomains(rec) {
 		in[d] = true
 	}
+	from, ok := edges.First(start)
+	if !ok {
+		from = len(rec.Readings)
+	}
 	var segs []Segment
 	for _, m := range rec.Meters {
 		var prev *results.Reading
 		done := false
-		for i := range rec.Readings {
+		for i := from; i < len(rec.Readings) && !done; i++ {
 			rd := &rec.Readings[i]
-			if rd.Meter != m.Name || len(rd.EnergyUJ) != len(m.Domains) || done {
+			if rd.Meter != m.Name || len(rd.EnergyUJ) != len(m.Domains) {
 				continue
 			}
 			if prev == nil {
@@ -293,7 +310,10 @@ func repSegments(rec *results.Record, r results.Rep) ([]Segment, error) {
 			prev = rd
 			done = rd.Edge == end
 		}
-		if prev != nil && !done {
+		if prev == nil {
+			return nil, fmt.Errorf("carbon: meter %s has no reading %s", m.Name, start)
+		}
+		if !done {
 			return nil, fmt.Errorf("carbon: meter %s has no reading %s", m.Name, end)
 		}
 	}

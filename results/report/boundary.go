@@ -184,3 +184,37 @@ func kindList(kinds []string) string {
 	}
 	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
+
+// CarbonWarning says how two records' carbon accounting differs — method,
+// region, grid intensity, PUE or embodied carbon — and what that does to a
+// comparison of their gCO2e; "" when they account alike. Two runs of the
+// same machine in two grids differ in carbon by the grids, not the work.
+func CarbonWarning(baseName string, base *results.Carbon, otherName string, other *results.Carbon) string {
+	if base == nil || other == nil {
+		return ""
+	}
+	desc := func(c *results.Carbon) string {
+		s := fmt.Sprintf("%.4g gCO2e/kWh", c.GramsPerKWh)
+		if c.Region != "" {
+			s += " (" + c.Region + ")"
+		}
+		if c.Method == results.CarbonSeries {
+			s += " from a time series"
+		}
+		s += fmt.Sprintf(", PUE %g", c.PUE)
+		if c.Embodied != nil {
+			s += fmt.Sprintf(", embodied %g kgCO2e over %g years × %g", c.Embodied.KgCO2e, c.Embodied.LifetimeYears, c.Embodied.Share)
+		} else {
+			s += ", no embodied"
+		}
+		return s
+	}
+	same := base.Method == other.Method && base.Region == other.Region && base.GramsPerKWh == other.GramsPerKWh &&
+		base.PUE == other.PUE && (base.Embodied == nil) == (other.Embodied == nil) &&
+		(base.Embodied == nil || *base.Embodied == *other.Embodied)
+	if same {
+		return ""
+	}
+	return fmt.Sprintf("%s is accounted at %s, %s at %s: their gCO2e differ by the accounting as well as by the work, so compare joules to compare the machines",
+		baseName, desc(base), otherName, desc(other))
+}

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/joulebench/joulebench/internal/infile"
 	"github.com/joulebench/joulebench/metrics"
 	"github.com/joulebench/joulebench/metrics/carbon"
 	"github.com/joulebench/joulebench/results"
@@ -118,17 +119,28 @@ func CodeCarbonRows(rec *results.Record) ([][]string, error) {
 	return rows, nil
 }
 
+// CheckCodeCarbonCSV says whether path can take an emissions.csv: absent,
+// or a regular file. A run checks it before measuring, so that a FIFO or
+// device named there is refused up front rather than after the work.
+func CheckCodeCarbonCSV(path string) error {
+	if err := infile.CheckRegular(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("--emissions-csv %w", err)
+	}
+	return nil
+}
+
 // AppendCodeCarbonCSV adds the record's rows to an emissions.csv, creating
 // it with CodeCarbon's header if it does not exist, as CodeCarbon does. The
 // file is rewritten atomically; a file whose header is not CodeCarbon's is
-// refused rather than mixed.
+// refused rather than mixed, and one that is not a regular file or is over
+// infile.MaxEmissionsCSV is refused as it is read.
 func AppendCodeCarbonCSV(path string, rec *results.Record) error {
 	rows, err := CodeCarbonRows(rec)
 	if err != nil {
 		return fmt.Errorf("--emissions-csv %s: %w", path, err)
 	}
 	var buf bytes.Buffer
-	old, err := os.ReadFile(path)
+	old, err := infile.Read(path, infile.MaxEmissionsCSV)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		w := csv.NewWriter(&buf)

@@ -242,13 +242,14 @@ func WriteTableOptions(w io.Writer, rec *results.Record, opt TableOptions) error
 	if cerr != nil {
 		warnings = append(warnings, "no carbon figures: "+cerr.Error())
 	}
+	edges := metrics.IndexEdges(rec)
 	for i, s := range sums {
 		wl := rec.Workloads[i]
 		for _, r := range s.Validity.Failed() {
 			warnings = append(warnings, wl.Name+": INVALID: "+r)
 		}
 		for _, r := range wl.Reps {
-			if msg := metrics.CheckRep(rec, r); msg != "" {
+			if msg := edges.CheckRep(r); msg != "" {
 				warnings = append(warnings, fmt.Sprintf("%s repetition %d: %s", wl.Name, r.Index+1, msg))
 			}
 		}
@@ -338,13 +339,20 @@ func buildColumns(rec *results.Record, sums []metrics.Summary, csum []carbon.Sum
 		}
 		return ""
 	}
+	// Energy per item is undefined without items, and without energy.
+	noItemsOrEnergy := func(rf metrics.RepFigures, r results.Rep) string {
+		if why := noItems(rf, r); why != "" {
+			return why
+		}
+		return noEnergy(rf, r)
+	}
 
 	flops := figure("GFLOP/s", "GFLOP/s", false, 1e-9, st(metrics.FigFLOPS), noTime)
 	flops.drop = 3
-	watts := figure("W", "W", true, 1, st(metrics.FigPowerW), noTime)
+	watts := figure("W", "W", true, 1, st(metrics.FigPowerW), noEnergy)
 	watts.drop = 2
 	jHead, jScale := scaled("J/call", st(metrics.FigJPerItem))
-	jcall := figure(jHead, jHead, true, jScale, st(metrics.FigJPerItem), noItems)
+	jcall := figure(jHead, jHead, true, jScale, st(metrics.FigJPerItem), noItemsOrEnergy)
 	jcall.drop = 5
 	fpj := figure("GFLOPS/W", "GFLOPS/W", true, 1e-9, st(metrics.FigFLOPsPerJ), noEnergy)
 	var netJ, netFpj *column
@@ -363,7 +371,7 @@ func buildColumns(rec *results.Record, sums []metrics.Summary, csum []carbon.Sum
 	if showCarbon {
 		cst := func(i int) metrics.Stats { return csum[i].Stats[carbon.FigGramsPerItem] }
 		h, s := scaled("gCO2e/call", cst)
-		gcall = figure(h, h, true, s, cst, noItems)
+		gcall = figure(h, h, true, s, cst, noItemsOrEnergy)
 		gcall.drop = 4
 	}
 
@@ -377,7 +385,11 @@ func buildColumns(rec *results.Record, sums []metrics.Summary, csum []carbon.Sum
 			srep.cells = append(srep.cells, "-")
 			valid.cells = append(valid.cells, "FAILED")
 		default:
-			srep.cells = append(srep.cells, num(s.Median.Duration.Seconds(), 2))
+			if len(wl.Reps) == 0 {
+				srep.cells = append(srep.cells, "-") // no repetition: no length
+			} else {
+				srep.cells = append(srep.cells, num(s.Median.Duration.Seconds(), 2))
+			}
 			v := "yes"
 			if !s.Validity.Valid {
 				v = "NO"
@@ -445,18 +457,29 @@ func renderRunTable(cols []*column, rec *results.Record) (string, error) {
 		head[j] = c.head
 	}
 	// The reps column says how many repetitions the shown figures used
-	// when some of them had a figure undefined: "5 (4 used)".
+	// when some of them had a figure undefined, and which figures: "5 (4
+	// with energy)" when only the energy figures lost repetitions (a
+	// repetition that counted no energy), "5 (4 used)" when every figure
+	// did.
 	repsCells := make([]string, len(rec.Workloads))
 	for i, wl := range rec.Workloads {
-		used := len(wl.Reps)
+		usedE, usedO := len(wl.Reps), len(wl.Reps)
 		for _, c := range cols {
-			if c.n != nil && wl.Error == "" {
-				used = min(used, c.n[i])
+			if c.n == nil || wl.Error != "" {
+				continue
+			}
+			if c.energy {
+				usedE = min(usedE, c.n[i])
+			} else {
+				usedO = min(usedO, c.n[i])
 			}
 		}
 		repsCells[i] = fmt.Sprint(len(wl.Reps))
-		if used < len(wl.Reps) {
-			repsCells[i] += fmt.Sprintf(" (%d used)", used)
+		switch {
+		case usedO < len(wl.Reps):
+			repsCells[i] += fmt.Sprintf(" (%d used)", min(usedE, usedO))
+		case usedE < len(wl.Reps):
+			repsCells[i] += fmt.Sprintf(" (%d with energy)", usedE)
 		}
 	}
 	var b strings.Builder

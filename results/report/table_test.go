@@ -135,7 +135,7 @@ func fiveReps(energy ...float64) *results.Record {
 func TestRepsUsed(t *testing.T) {
 	rec := fiveReps(40, 41, 0, 40.5, 39.5) // the third repetition's counter did not move
 	out := table(t, rec, false)
-	for _, want := range []string{" 5 (4 used) ", "reps: gemm-fp64-64 GFLOPS/W is from 4 of 5 repetitions; undefined in repetition 3: no energy counted"} {
+	for _, want := range []string{" 5 (4 with energy) ", "reps: gemm-fp64-64 GFLOPS/W is from 4 of 5 repetitions; undefined in repetition 3: no energy counted"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}

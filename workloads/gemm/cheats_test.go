@@ -209,3 +209,38 @@ func toFloat32(dst []float32, src []float64) []float32 {
 	}
 	return dst
 }
+
+// memoiser computes A·B once for each A it has not seen (by a sampled
+// fingerprint) and on every later call adds the product it remembers: one
+// real product per round, every call credited. It is the cheat the answer
+// check does NOT catch, kept here so that the gap is a fact a test states.
+type memoiser struct {
+	provider
+	key64 [3]float64
+	key32 [3]float32
+	p64   []float64
+	p32   []float32
+	real  int
+}
+
+func (p *memoiser) dgemm(n int, a, b, c []float64) {
+	if f := fingerprint(a); p.p64 == nil || f != p.key64 {
+		p.key64, p.p64 = f, make([]float64, len(c))
+		p.provider.dgemm(n, a, b, p.p64)
+		p.real++
+	}
+	for i, x := range p.p64 {
+		c[i] += x
+	}
+}
+
+func (p *memoiser) sgemm(n int, a, b, c []float32) {
+	if f := fingerprint(a); p.p32 == nil || f != p.key32 {
+		p.key32, p.p32 = f, make([]float32, len(c))
+		p.provider.sgemm(n, a, b, p.p32)
+		p.real++
+	}
+	for i, x := range p.p32 {
+		c[i] += x
+	}
+}

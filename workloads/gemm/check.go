@@ -324,8 +324,8 @@ type freivaldsResult struct {
 
 // Check verifies C + bank = k·A·B for the k calls since the last check
 // (or Prepare) with Freivalds' method over every row, then re-arms: A is
-// drawn afresh for the next round and C zeroed, so that no later call can
-// reuse an earlier answer. It runs outside the measured phases.
+// drawn afresh for the next round and C zeroed, so that no call after it
+// can reuse an answer from before it. It runs outside the measured phases.
 func (w *workload) Check(ctx context.Context) (workloads.Check, error) {
 	if w.p == nil {
 		return workloads.Check{}, errors.New("gemm: check: no Run to check (Prepare first)")

@@ -598,3 +598,24 @@ func TestAccumulationRounding(t *testing.T) {
 		t.Errorf("rms relative error %.3f·k·u, want about 0.12·k·u", rms)
 	}
 }
+
+// TestMemoiserIsNotCaught states the check's known gap (docs/gemm-check.md,
+// "What a pass proves, and what it does not"): within a round every call
+// has the same inputs, so a library that remembers the product and adds it
+// again passes, with one real product per round. The throughput ceiling
+// and reproduce are what catch it. If this test fails, the check got
+// stronger: say so in the docs.
+func TestMemoiserIsNotCaught(t *testing.T) {
+	for _, prec := range []string{"fp32", "fp64"} {
+		m := &memoiser{provider: newGonumProvider(1, "", "")}
+		w := withProvider(t, "gemm-"+prec+"-17", m, 0x6d656d6f)
+		for i, chk := range runRounds(t, w, 50, 50, 50) {
+			if !chk.OK {
+				t.Errorf("%s round %d: the memoiser was caught (%+v): update docs/gemm-check.md and the README", prec, i, chk)
+			}
+		}
+		if m.real != 3 {
+			t.Errorf("%s: %d real products for 150 calls credited, want 3", prec, m.real)
+		}
+	}
+}

@@ -45,8 +45,10 @@
 // (C·r against k·A·(B·r) for random vectors r drawn from the run's seed,
 // O(N²)), against a tolerance calibrated on what correct libraries show,
 // with a verdict of its own when the error is what TF32 or BF16 arithmetic
-// gives; then it draws a fresh A and zeroes C, so that no later call can
-// reuse an earlier answer. Every foldEvery calls Run adds C into a float64
+// gives; then it draws a fresh A and zeroes C, so that no call after the
+// check can reuse an answer from before it. (Within one round every call
+// has the same inputs, so a library that memoises by comparing them is not
+// caught here; docs/gemm-check.md says so.) Every foldEvery calls Run adds C into a float64
 // bank and zeroes it, so that the rounding of many accumulations cannot
 // grow to the size of TF32's. docs/gemm-check.md has what the check
 // proves and what it cannot, its false-accept probability, the
