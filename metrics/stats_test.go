@@ -1,9 +1,12 @@
 package metrics
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/joulebench/joulebench/results"
 )
 
 // TestBootstrapCoverage: on synthetic normal data, the 95% interval must
@@ -72,4 +75,69 @@ func TestDescribeNonNegative(t *testing.T) {
 	if s.CILow != 0 || s.CIHigh <= 0 || s.Median != 60 {
 		t.Errorf("DescribeNonNegative = %+v, want the interval cut at 0", s)
 	}
+}
+
+// BenchmarkCheckAllReps checks every repetition of a record against its raw
+// readings, as certify and the table do, for records of growing size: with
+// the edge index the time per repetition stays flat (before it, a
+// repetition's span was read from the record's first reading, and a
+// record's time grew with the square of its repetitions).
+//
+//	go test -run '^$' -bench CheckAllReps ./metrics/
+func BenchmarkCheckAllReps(b *testing.B) {
+	for _, reps := range []int{500, 4000} {
+		rec := manyReps(reps)
+		b.Run(fmt.Sprintf("reps=%d", reps), func(b *testing.B) {
+			for b.Loop() {
+				edges := IndexEdges(rec)
+				for _, r := range rec.Workloads[0].Reps {
+					if msg := edges.CheckRep(r); msg != "" {
+						b.Fatal(msg)
+					}
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(reps), "ns/rep")
+		})
+		// Without one index for the record, each repetition passes over
+		// every reading, as every check did before.
+		b.Run(fmt.Sprintf("reps=%d/unindexed", reps), func(b *testing.B) {
+			for b.Loop() {
+				for _, r := range rec.Workloads[0].Reps {
+					if msg := CheckRep(rec, r); msg != "" {
+						b.Fatal(msg)
+					}
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(reps), "ns/rep")
+		})
+	}
+}
+
+// manyReps is a record of one meter at 10 W and reps repetitions of 0.4 s,
+// four readings each.
+func manyReps(reps int) *results.Record {
+	rec := &results.Record{Meters: []results.Meter{{Name: "m", Method: results.MethodCounter,
+		Domains: []results.Domain{{Name: "package-0", Kind: "package", InTotal: true}}}}}
+	w := results.Workload{Name: "w"}
+	t, e := 0.0, int64(0)
+	read := func(edge string) {
+		rec.Readings = append(rec.Readings, results.Reading{TS: t, Meter: "m", Edge: edge, EnergyUJ: []int64{e}})
+	}
+	for k := 0; k < reps; k++ {
+		edge := fmt.Sprintf("w/rep-%d", k)
+		start := t
+		read(edge + "-start")
+		for j := 0; j < 4; j++ {
+			t, e = t+0.1, e+1_000_000
+			if j == 3 {
+				read(edge + "-end")
+			} else {
+				read("")
+			}
+		}
+		w.Reps = append(w.Reps, results.Rep{Index: k, Edge: edge, StartS: start, DurationS: t - start,
+			EnergyJ: map[string]float64{"package-0": 4}, Readings: 5})
+	}
+	rec.Workloads = []results.Workload{w}
+	return rec
 }
