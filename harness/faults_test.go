@@ -170,14 +170,10 @@ func TestEdgeFaultIsAMeterFailure(t *testing.T) {
 	}
 }
 
-// A read that never returns (a FIFO or a wedged file under --sysfs-root)
-// cannot hang the run: after the read timeout the meter is declared hung,
-// never read again, and the run ends, marked.
-func TestHungMeterCannotHangTheRun(t *testing.T) {
-	m := &faultyMeter{Fake: meter.DefaultFake(), blockAt: 7, release: make(chan struct{})}
-	defer close(m.release)
-	cfg := edgesOnly()
-	cfg.ReadTimeout = 100 * time.Millisecond
+// runHung runs a workload under m, which hangs at its read blockAt, and
+// requires the run to end within 20 s, marked as a hung meter.
+func runHung(t *testing.T, m *faultyMeter, cfg Config) {
+	t.Helper()
 	rec := &results.Record{}
 	done := make(chan error, 1)
 	go func() {
@@ -194,6 +190,17 @@ func TestHungMeterCannotHangTheRun(t *testing.T) {
 	if rec.Complete || !strings.Contains(rec.IncompleteReason, "did not return in time") {
 		t.Errorf("record must say the meter hung: %q", rec.IncompleteReason)
 	}
+}
+
+// A read that never returns (a FIFO or a wedged file under --sysfs-root)
+// cannot hang the run: after the read timeout the meter is declared hung,
+// never read again, and the run ends, marked.
+func TestHungMeterCannotHangTheRun(t *testing.T) {
+	m := &faultyMeter{Fake: meter.DefaultFake(), blockAt: 7, release: make(chan struct{})}
+	defer close(m.release)
+	cfg := edgesOnly()
+	cfg.ReadTimeout = 100 * time.Millisecond
+	runHung(t, m, cfg)
 	if got := m.calls.Load(); got != 7 {
 		t.Errorf("a hung meter was read again: %d reads", got)
 	}
@@ -208,22 +215,7 @@ func TestHungTickCannotHangTheRun(t *testing.T) {
 	defer close(m.release)
 	cfg := edgesOnly()
 	cfg.Interval, cfg.MinTime, cfg.ReadTimeout = 5*time.Millisecond, 100*time.Millisecond, 100*time.Millisecond
-	rec := &results.Record{}
-	done := make(chan error, 1)
-	go func() {
-		done <- Run(context.Background(), cfg, []meter.Meter{m}, []workloads.Workload{&sleepWork{name: "w", per: time.Millisecond}}, rec)
-	}()
-	select {
-	case err := <-done:
-		if !errors.Is(err, ErrMeterHung) {
-			t.Fatalf("want ErrMeterHung, got %v", err)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("a hung periodic read hung the run")
-	}
-	if rec.Complete || !strings.Contains(rec.IncompleteReason, "did not return in time") {
-		t.Errorf("record must say the meter hung: %q", rec.IncompleteReason)
-	}
+	runHung(t, m, cfg)
 }
 
 // Every repetition's answer is checked, and the warm-up's, each after its

@@ -152,13 +152,11 @@ func (s *sampler) tick() {
 		default:
 			continue // an edge is reading it: that reading serves
 		}
-		s.mu.Lock()
-		skip := s.stopped || g.hErr != nil
-		s.mu.Unlock()
-		if !skip {
-			r, err := g.m.Read(s.ctx)
-			s.store(i, r, err, "")
-		}
+		// A hung meter's slot stays held by its blocked read, so it is
+		// skipped above; a read that comes back after all is dropped by
+		// store. One lock per meter per tick, in store.
+		r, err := g.m.Read(s.ctx)
+		s.store(i, r, err, "")
 		<-g.sem
 	}
 }
