@@ -72,8 +72,8 @@ func evalWorkRule(wi int, w results.Workload, code workCode) Rule {
 			fail("%s.work.items is %d: a repetition does at least one item", rf, rep.Work.Items)
 			continue
 		}
-		if int64(rep.Iters) != rep.Work.Items {
-			fail("%s.iters is %d but work.items is %d: each iteration of %s is one item", rf, rep.Iters, rep.Work.Items, w.Name)
+		if per := s.PerCall(); int64(rep.Iters)*per != rep.Work.Items {
+			fail("%s.iters is %d but work.items is %d: each iteration of %s is %d item(s)", rf, rep.Iters, rep.Work.Items, w.Name, per)
 		}
 		want := s.FLOPsPerItem * float64(rep.Work.Items)
 		if got := rep.Work.FLOPs; !(math.Abs(got-want) <= workFLOPsTolerance*math.Abs(want)) {
@@ -223,6 +223,16 @@ func evalCeiling(h results.Host, precision string) Ceiling {
 	case "fp64":
 		per, prec = pc.fp64, "fp64"
 	case "fp32":
+	case "bf16":
+		per, prec = 2*pc.fp32, "bf16 (twice fp32: a bf16 dot-product instruction does two multiply-adds per fp32 lane)"
+		if slices.Contains(h.CPUFlags, "amx_bf16") {
+			per, prec = 1024, "bf16 (AMX: a 16×32 by 32×16 bf16 tile product, 512 multiply-adds per cycle per core, × 2)"
+		}
+	case "int8":
+		per, prec = 4*pc.fp32, "int8 operations (four times fp32: a VNNI dot-product instruction does four u8×s8 multiply-adds per 32-bit lane)"
+		if slices.Contains(h.CPUFlags, "amx_int8") {
+			per, prec = 2048, "int8 operations (AMX: 1024 int8 multiply-adds per cycle per core, × 2)"
+		}
 	default:
 		prec = "fp32 (the workload names no fp64 or fp32 precision, so the larger figure)"
 	}

@@ -311,6 +311,11 @@ func (h *run) workload(ctx context.Context, idx, count int, w workloads.Workload
 		wr.Info = d.Info()
 	}
 
+	if workloads.IsEpisodic(w) {
+		wr.Episodic = true
+		return h.episodes(ctx, idx, count, w, &wr)
+	}
+
 	// Warm-up: grow the call count until the warm-up time is spent, which
 	// also tells how long one call takes.
 	h.progress(Event{Workload: spec.Name, Phase: "warmup", Duration: h.cfg.Warmup, Index: idx, Count: count})
@@ -367,6 +372,7 @@ func (h *run) workload(ctx context.Context, idx, count int, w workloads.Workload
 		// with fresh inputs for the next one.
 		chk, cerr := h.check(ctx, w, &wr, fmt.Sprintf("repetition %d", r+1))
 		rep.Check = chk
+		repQuality(w, &rep)
 		wr.Reps = append(wr.Reps, rep)
 		if cerr != nil {
 			return cerr
@@ -380,6 +386,61 @@ func (h *run) workload(ctx context.Context, idx, count int, w workloads.Workload
 		}
 	}
 	return nil
+}
+
+// episodes measures an Episodic workload: each repetition is one call, a
+// whole job, checked like any other repetition.
+func (h *run) episodes(ctx context.Context, idx, count int, w workloads.Workload, wr *results.Workload) error {
+	spec := w.Spec()
+	for r := 0; r < h.cfg.Reps; r++ {
+		h.progress(Event{Workload: spec.Name, Phase: "rep", Rep: r + 1, Reps: h.cfg.Reps, Index: idx, Count: count})
+		edge := fmt.Sprintf("%s/rep-%d", spec.Name, r)
+		var work workloads.Work
+		ph, err := h.phase(ctx, edge, func(ctx context.Context) error {
+			var err error
+			work, err = w.Run(ctx, 1)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("repetition %d: %w", r+1, err)
+		}
+		rep := results.Rep{
+			Index: r, Edge: edge, Attempts: 1, Iters: 1, StartS: ph.StartS, DurationS: ph.DurationS,
+			EnergyJ: ph.EnergyJ, Readings: ph.Readings, MeterFaults: ph.MeterFaults,
+			Work: results.Work{FLOPs: work.FLOPs, Items: work.Items, Quality: work.Quality},
+		}
+		chk, cerr := h.check(ctx, w, wr, fmt.Sprintf("repetition %d", r+1))
+		rep.Check = chk
+		repQuality(w, &rep)
+		wr.Reps = append(wr.Reps, rep)
+		if cerr != nil {
+			return cerr
+		}
+		h.checkpoint()
+	}
+	return nil
+}
+
+// repQuality merges a RepReporter's whole-repetition measures into rep.
+func repQuality(w workloads.Workload, rep *results.Rep) {
+	rr, ok := w.(workloads.RepReporter)
+	if !ok {
+		return
+	}
+	q := rr.RepQuality()
+	if len(q) == 0 {
+		return
+	}
+	if rep.Work.Quality == nil {
+		rep.Work.Quality = make(map[string]float64, len(q))
+	}
+	for k, v := range q {
+		// JSON has no NaN: a measure that could not be taken is left out.
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			continue
+		}
+		rep.Work.Quality[k] = v
+	}
 }
 
 // check runs the workload's answer check, if it has one, on the calls since

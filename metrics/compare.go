@@ -26,9 +26,13 @@ func (s Saving) Describe(what string) string {
 	if math.IsNaN(s.Saving) {
 		return "no comparison: a side has no values"
 	}
-	word, v, lo, hi := "less", s.Saving, s.CILow, s.CIHigh
+	word, other, v, lo, hi := "less", "more", s.Saving, s.CILow, s.CIHigh
 	if v < 0 {
-		word, v, lo, hi = "more", -v, -hi, -lo
+		word, other, v, lo, hi = "more", "less", -v, -hi, -lo
+	}
+	if lo < 0 {
+		// The interval crosses zero: the difference may go either way.
+		return fmt.Sprintf("uses %.0f%% %s %s (95%% CI from %.0f%% %s to %.0f%% %s: not a clear difference)", 100*v, word, what, -100*lo, other, 100*hi, word)
 	}
 	return fmt.Sprintf("uses %.0f%% %s %s (95%% CI %.0f–%.0f%%)", 100*v, word, what, 100*lo, 100*hi)
 }

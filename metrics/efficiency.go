@@ -138,7 +138,7 @@ func Rep(r results.Rep, domains []string, idle Power) RepFigures {
 	d := Seconds(r.DurationS)
 	gross := Total(r.EnergyJ, domains)
 	net := NetOfIdle(gross, idle, d)
-	return RepFigures{
+	f := RepFigures{
 		Duration:     d,
 		Gross:        gross,
 		Net:          net,
@@ -149,6 +149,13 @@ func Rep(r results.Rep, domains []string, idle Power) RepFigures {
 		JPerItem:     grossPerItem(gross, r.Work.Items),
 		NetJPerItem:  JoulesPerItem(net, r.Work.Items),
 	}
+	if r.Work.FLOPs == 0 {
+		// A workload that counts no FLOPs (a training job to a target)
+		// has no FLOP figures; 0 FLOP/s would read as measured.
+		nan := math.NaN()
+		f.FLOPS, f.FLOPsPerJ, f.NetFLOPsPerJ = nan, nan, nan
+	}
+	return f
 }
 
 // Figure names, the keys of Summary.Stats.

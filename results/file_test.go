@@ -139,7 +139,9 @@ func TestDecodeRefusesDuplicateKeys(t *testing.T) {
 	if !errors.Is(err, ErrDuplicateKey) || !strings.Contains(err.Error(), "workloads[0].reps[0].work.flops") {
 		t.Errorf("want the duplicate named with its path, got %v", err)
 	}
-	for _, ok := range []string{`{"schema_version":2,"a":{"x":1},"b":{"x":1},"c":[{"x":1},{"x":2}]}`} {
+	// An empty object followed by a string in an array once read the
+	// string as a key of the array, and panicked (found by fuzzing).
+	for _, ok := range []string{`{"schema_version":2,"a":{"x":1},"b":{"x":1},"c":[{"x":1},{"x":2}]}`, `[{},""]`, `[{},"a",{"a":{}},"a"]`, `{"a":[{}],"b":""}`} {
 		if err := CheckDuplicateKeys([]byte(ok)); err != nil {
 			t.Errorf("%s: %v", ok, err)
 		}

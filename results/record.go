@@ -161,11 +161,15 @@ type Workload struct {
 	// Info describes what ran: the BLAS provider, its library path, version,
 	// threads and kernel, and any warning that the figures describe our code
 	// rather than the hardware.
-	Info   map[string]string `json:"info,omitempty"`
-	Warmup *Phase            `json:"warmup,omitempty"`
-	Reps   []Rep             `json:"reps"`
-	Check  *Check            `json:"check,omitempty"`
-	Error  string            `json:"error,omitempty"`
+	Info map[string]string `json:"info,omitempty"`
+	// Episodic workloads do a whole job per call (training to a target
+	// accuracy): each repetition is exactly one call, lasting as long as
+	// the job does, and there is no warm-up (it would be a whole job).
+	Episodic bool   `json:"episodic,omitempty"`
+	Warmup   *Phase `json:"warmup,omitempty"`
+	Reps     []Rep  `json:"reps"`
+	Check    *Check `json:"check,omitempty"`
+	Error    string `json:"error,omitempty"`
 }
 
 // Rep is one measured repetition.
@@ -279,3 +283,33 @@ type EmbodiedCarbon struct {
 	Share         float64 `json:"share"`
 	Source        string  `json:"source"`
 }
+
+// Names the model workloads use in a workload's params and a repetition's
+// quality measures; metrics and reports read them from there.
+const (
+	// Params: the model ("mnist-mlp"), the variant ("fp32", "int8", ...),
+	// the MLPerf Inference scenario ("offline", "singlestream") and, for
+	// transfer learning, the strategy ("scratch", "head", "full",
+	// "pretrain").
+	ParamModel    = "model"
+	ParamVariant  = "variant"
+	ParamScenario = "scenario"
+	ParamStrategy = "strategy"
+
+	// Quality: accuracy on the full test set (a fraction), the fp32
+	// reference's on the same set, and their ratio.
+	QAccuracy          = "accuracy"
+	QReferenceAccuracy = "reference_accuracy"
+	QAccuracyMeasured  = "accuracy_measured"
+	// Latency percentiles of a SingleStream repetition's queries, in
+	// milliseconds.
+	QLatencyP50 = "latency_p50_ms"
+	QLatencyP90 = "latency_p90_ms"
+	QLatencyP99 = "latency_p99_ms"
+	// Transfer learning: 1 when the job reached its target accuracy, the
+	// accuracy it stopped at, the SGD steps it took and its seed.
+	QConverged = "converged"
+	QSteps     = "steps"
+	QSeed      = "seed"
+	QTarget    = "target_accuracy"
+)

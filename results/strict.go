@@ -75,7 +75,10 @@ func CheckDuplicateKeys(data []byte) error {
 				stack = append(stack, &frame{})
 				expectKey = false
 			case '}', ']':
+				// An empty object leaves expectKey set: the next string
+				// belongs to the enclosing container, not this object.
 				stack = stack[:len(stack)-1]
+				expectKey = false
 				afterValue()
 			}
 		case string:

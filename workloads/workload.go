@@ -16,6 +16,19 @@ type Spec struct {
 	// defines it (2N³ for an N×N GEMM), 0 when it counts none. certify
 	// holds a record's stated FLOPs to it.
 	FLOPsPerItem float64
+	// ItemsPerCall is how many items one call of Run does per iteration:
+	// 1 for a GEMM call, the batch for a model in the Offline scenario
+	// (256 inferences). Zero means 1. certify holds a record's items to
+	// iterations × ItemsPerCall.
+	ItemsPerCall int
+}
+
+// PerCall is s.ItemsPerCall, 1 when unset.
+func (s Spec) PerCall() int64 {
+	if s.ItemsPerCall > 0 {
+		return int64(s.ItemsPerCall)
+	}
+	return 1
 }
 
 // Work is the useful work done by a call to Run.
@@ -96,4 +109,29 @@ type Validator interface {
 // Closer is implemented by workloads that hold resources.
 type Closer interface {
 	Close() error
+}
+
+// Episodic is implemented by workloads whose one call is a whole job with
+// a natural end, such as training a model until it reaches a target
+// accuracy. The harness makes each repetition exactly one call, with no
+// warm-up (a warm-up would be a whole job) and no extra calls to reach the
+// suite's minimum time: the repetition lasts as long as the job.
+type Episodic interface {
+	Episodic() bool
+}
+
+// RepReporter is implemented by workloads with measures of a whole
+// repetition that no single call can give: latency percentiles over every
+// query, or accuracy on the full test set computed after the calls. The
+// harness calls RepQuality after each repetition and its check, outside
+// the measured time, and the values replace the calls' own Quality
+// entries of the same names.
+type RepReporter interface {
+	RepQuality() map[string]float64
+}
+
+// IsEpisodic reports whether w is an Episodic workload that says it is.
+func IsEpisodic(w Workload) bool {
+	e, ok := w.(Episodic)
+	return ok && e.Episodic()
 }

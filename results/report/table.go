@@ -73,7 +73,11 @@ func (c *column) precisionOf(g *column) {
 }
 
 // WriteTableOptions prints a run as WriteTable does, laid out as opt says.
-func WriteTableOptions(w io.Writer, rec *results.Record, opt TableOptions) error {
+func WriteTableOptions(w io.Writer, full *results.Record, opt TableOptions) error {
+	// Whole jobs (training to a target) are not rows of the run table:
+	// a joule per job and a joule per inference share no unit. They get
+	// a table of their own under it.
+	rec, jobs := splitEpisodic(full)
 	est, syn := metrics.Estimated(rec), metrics.Synthetic(rec)
 	baseline := hasBaseline(rec)
 	sums := metrics.Summarize(rec)
@@ -156,7 +160,11 @@ func WriteTableOptions(w io.Writer, rec *results.Record, opt TableOptions) error
 			emb = fmt.Sprintf("embodied %g kgCO2e over %g years × share %g (%s)", c.Embodied.KgCO2e, c.Embodied.LifetimeYears, c.Embodied.Share, c.Embodied.Source)
 		}
 		say("carbon: %.4g gCO2e/kWh (%s) from %s; PUE %g; %s", c.GramsPerKWh, how, c.Source, c.PUE, emb)
-		say("  gCO2e/call is the SCI (ISO/IEC 21031) per GEMM call: (E·PUE·I + M) / calls, E gross over %s", c.Boundary)
+		if ItemUnit(rec) == "call" {
+			say("  gCO2e/call is the SCI (ISO/IEC 21031) per GEMM call: (E·PUE·I + M) / calls, E gross over %s", c.Boundary)
+		} else {
+			say("  gCO2e/item is the SCI (ISO/IEC 21031) per item (a GEMM call, an inference, a job): (E·PUE·I + M) / items, E gross over %s", c.Boundary)
+		}
 		for _, n := range c.Notes {
 			say("  note: %s", n)
 		}
@@ -191,9 +199,23 @@ func WriteTableOptions(w io.Writer, rec *results.Record, opt TableOptions) error
 		}
 	}
 	b.WriteString(table)
+	var models strings.Builder
+	if jobs != nil {
+		if err := writeJobs(&models, jobs, est, syn); err != nil {
+			return err
+		}
+	}
+	fullSums := metrics.Summarize(full)
+	fullCarbon, _, _ := carbon.Summarize(full)
+	if err := writeModels(&models, full, fullSums, fullCarbon, est, syn); err != nil {
+		return err
+	}
 
 	// Under the table: what is not shown, and why a figure used fewer
 	// repetitions than the row has.
+	if ItemUnit(rec) == "item" {
+		say("an item is %s", unitsNote(rec))
+	}
 	if !opt.Wide {
 		blas := map[string]bool{}
 		for _, wl := range rec.Workloads {
@@ -203,9 +225,11 @@ func WriteTableOptions(w io.Writer, rec *results.Record, opt TableOptions) error
 		case len(blas) == 1 && !blas[""]:
 			say("BLAS: %s (every workload)", blasLine(rec.Workloads[0]))
 		case len(blas) > 1:
-			for _, wl := range rec.Workloads {
-				if s := blasLine(wl); s != "" {
-					say("BLAS of %s: %s", wl.Name, s)
+			for _, g := range groupBy(rec.Workloads, blasLine) {
+				if g.n == 1 {
+					say("BLAS of %s: %s", g.names, g.key)
+				} else {
+					say("BLAS %s: %s", g.key, g.names)
 				}
 			}
 		}
@@ -220,7 +244,7 @@ func WriteTableOptions(w io.Writer, rec *results.Record, opt TableOptions) error
 			left = append(left, strings.Join(names, ", ")+fmt.Sprintf(" (left out to fit %d columns)", TableWidth))
 		}
 		if baseline {
-			left = append(left, fmt.Sprintf("net %s, net GFLOPS/W (net of the idle baseline)", headOf(cols, "J/call")))
+			left = append(left, fmt.Sprintf("net %s, net GFLOPS/W (net of the idle baseline)", headOf(cols, "J/"+ItemUnit(rec))))
 		}
 		if len(left) > 0 {
 			say("--wide adds: %s", strings.Join(left, "; "))
@@ -269,6 +293,7 @@ func WriteTableOptions(w io.Writer, rec *results.Record, opt TableOptions) error
 	if !rec.Complete {
 		say("INCOMPLETE: %s", rec.IncompleteReason)
 	}
+	b.WriteString(models.String())
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -347,11 +372,15 @@ func buildColumns(rec *results.Record, sums []metrics.Summary, csum []carbon.Sum
 		return noEnergy(rf, r)
 	}
 
+	// GEMM-only records keep the head "call"; with other workloads an item
+	// is each one's work unit (an inference, a training job), said in a
+	// note under the table.
+	unit := ItemUnit(rec)
 	flops := figure("GFLOP/s", "GFLOP/s", false, 1e-9, st(metrics.FigFLOPS), noTime)
 	flops.drop = 3
 	watts := figure("W", "W", true, 1, st(metrics.FigPowerW), noEnergy)
 	watts.drop = 2
-	jHead, jScale := scaled("J/call", st(metrics.FigJPerItem))
+	jHead, jScale := scaled("J/"+unit, st(metrics.FigJPerItem))
 	jcall := figure(jHead, jHead, true, jScale, st(metrics.FigJPerItem), noItemsOrEnergy)
 	jcall.drop = 5
 	fpj := figure("GFLOPS/W", "GFLOPS/W", true, 1e-9, st(metrics.FigFLOPsPerJ), noEnergy)
@@ -370,7 +399,7 @@ func buildColumns(rec *results.Record, sums []metrics.Summary, csum []carbon.Sum
 	var gcall *column
 	if showCarbon {
 		cst := func(i int) metrics.Stats { return csum[i].Stats[carbon.FigGramsPerItem] }
-		h, s := scaled("gCO2e/call", cst)
+		h, s := scaled("gCO2e/"+unit, cst)
 		gcall = figure(h, h, true, s, cst, noItemsOrEnergy)
 		gcall.drop = 4
 	}
@@ -395,6 +424,16 @@ func buildColumns(rec *results.Record, sums []metrics.Summary, csum []carbon.Sum
 				v = "NO"
 			}
 			valid.cells = append(valid.cells, v)
+		}
+	}
+	// A workload that counts no FLOPs shows none, without a note.
+	for i, wl := range rec.Workloads {
+		if countsNoFLOPs(wl) {
+			for _, c := range []*column{flops, fpj, netFpj} {
+				if c != nil {
+					c.reps[i] = c.n[i]
+				}
+			}
 		}
 	}
 	out := []*column{workload, reps, srep, flops, watts, jcall}
@@ -555,6 +594,9 @@ func noBaseline(rec *results.Record) string {
 // blasLine is what ran a workload's GEMM: library, kernel and threads.
 func blasLine(wl results.Workload) string {
 	blas := wl.Info["provider"]
+	if strings.HasPrefix(wl.Info["engine"], "onednn") {
+		blas = wl.Info["engine"] + " " + strings.Fields(wl.Info["version"] + " ?")[0]
+	}
 	if k := wl.Info["corename"]; k != "" {
 		blas += " " + k
 	}
@@ -606,4 +648,90 @@ func num(v float64, prec int) string {
 		return "-"
 	}
 	return fmt.Sprintf("%.*f", prec, v)
+}
+
+// ItemUnit is the run table's word for an item: "call" when every workload
+// is a GEMM (one item per call), else "item".
+func ItemUnit(rec *results.Record) string {
+	for _, w := range rec.Workloads {
+		if !strings.HasPrefix(w.Name, "gemm-") {
+			return "item"
+		}
+	}
+	return "call"
+}
+
+// countsNoFLOPs reports whether a workload's repetitions count no FLOPs.
+func countsNoFLOPs(w results.Workload) bool {
+	if len(w.Reps) == 0 {
+		return false
+	}
+	for _, r := range w.Reps {
+		if r.Work.FLOPs != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// splitEpisodic returns rec without its episodic workloads, and a record
+// of those alone (nil when there are none). Both share rec's meters,
+// readings, idle baseline and carbon, so every figure is computed as
+// from rec.
+func splitEpisodic(rec *results.Record) (main, jobs *results.Record) {
+	var m, j []results.Workload
+	for _, w := range rec.Workloads {
+		if w.Episodic {
+			j = append(j, w)
+		} else {
+			m = append(m, w)
+		}
+	}
+	if len(j) == 0 {
+		return rec, nil
+	}
+	mr, jr := *rec, *rec
+	mr.Workloads, jr.Workloads = m, j
+	return &mr, &jr
+}
+
+type group struct {
+	key, names string
+	n          int
+}
+
+// groupBy groups workloads by key(w), in order of first appearance, each
+// with its names listed (the first three, then how many more).
+func groupBy(ws []results.Workload, key func(results.Workload) string) []group {
+	var keys []string
+	names := map[string][]string{}
+	for _, w := range ws {
+		k := key(w)
+		if k == "" {
+			continue
+		}
+		if _, ok := names[k]; !ok {
+			keys = append(keys, k)
+		}
+		names[k] = append(names[k], w.Name)
+	}
+	out := make([]group, len(keys))
+	for i, k := range keys {
+		n := names[k]
+		list := strings.Join(n, ", ")
+		if len(n) > 3 {
+			list = fmt.Sprintf("%s and %d more", strings.Join(n[:3], ", "), len(n)-3)
+		}
+		out[i] = group{k, list, len(n)}
+	}
+	return out
+}
+
+// unitsNote says what an item is for each kind of workload in rec.
+func unitsNote(rec *results.Record) string {
+	var parts []string
+	for _, g := range groupBy(rec.Workloads, func(w results.Workload) string { return w.WorkUnit }) {
+		parts = append(parts, fmt.Sprintf("one %s (%s)", g.key, g.names))
+	}
+	return strings.Join(parts, "; ")
 }

@@ -10,7 +10,7 @@ package gemm
 #include <string.h>
 
 // CBLAS enum values, fixed by the CBLAS standard.
-enum { jbRowMajor = 101, jbNoTrans = 111 };
+enum { jbRowMajor = 101, jbNoTrans = 111, jbTrans = 112 };
 
 // Enums stay int in every CBLAS; only the dimensions widen in a 64-bit
 // integer (ILP64) build.
@@ -73,6 +73,21 @@ static void jb_sgemm(void *f, int ilp64, void *set, int threads, int n, float be
 		((jb_sgemm_ilp64)f)(jbRowMajor, jbNoTrans, jbNoTrans, n, n, n, 1.0f, a, n, b, n, beta, c, n);
 	} else {
 		((jb_sgemm_lp64)f)(jbRowMajor, jbNoTrans, jbNoTrans, n, n, n, 1.0f, a, n, b, n, beta, c, n);
+	}
+}
+
+// jb_sgemm_full is the general row-major sgemm the model workloads use:
+// C = alpha·op(A)·op(B) + beta·C, with the thread count set in the same
+// call for the reason given above jb_dgemm.
+static void jb_sgemm_full(void *f, int ilp64, void *set, int threads, int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc) {
+	if (set != NULL) {
+		((jb_set_int)set)(threads);
+	}
+	int opa = ta ? jbTrans : jbNoTrans, opb = tb ? jbTrans : jbNoTrans;
+	if (ilp64) {
+		((jb_sgemm_ilp64)f)(jbRowMajor, opa, opb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+	} else {
+		((jb_sgemm_lp64)f)(jbRowMajor, opa, opb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 	}
 }
 
@@ -246,6 +261,14 @@ func (l *dlLibrary) sgemm(n, threads int, beta float32, a, b, c []float32) {
 		(*C.float)(unsafe.Pointer(unsafe.SliceData(a))),
 		(*C.float)(unsafe.Pointer(unsafe.SliceData(b))),
 		(*C.float)(unsafe.Pointer(unsafe.SliceData(c))))
+}
+
+func (l *dlLibrary) sgemmFull(threads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	C.jb_sgemm_full(l.sgemmFn, cbool(l.ilp64), l.perCallThreads, C.int(threads), cbool(transA), cbool(transB),
+		C.int(m), C.int(n), C.int(k), C.float(alpha),
+		(*C.float)(unsafe.Pointer(unsafe.SliceData(a))), C.int(lda),
+		(*C.float)(unsafe.Pointer(unsafe.SliceData(b))), C.int(ldb), C.float(beta),
+		(*C.float)(unsafe.Pointer(unsafe.SliceData(c))), C.int(ldc))
 }
 
 func cbool(b bool) C.int {
