@@ -1,0 +1,5 @@
+//go:build !cgo
+
+package dnnl
+
+const cgoEnabled = false
