@@ -8,8 +8,10 @@ LDFLAGS   := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 # gcc and libc6-dev let cgo load the system BLAS at run time; without a C
 # compiler Go silently builds without cgo and GEMM falls back to pure Go.
 # jq and openssl let the test suite check certificates the way the README
-# tells people to, without joulebench.
-APT_PKGS  := gcc libc6-dev libopenblas-dev jq openssl
+# tells people to, without joulebench. libdnnl-dev is oneDNN, the int8 and
+# bf16 kernels of the model workloads (loaded at run time; its headers are
+# needed at build time).
+APT_PKGS  := gcc libc6-dev libopenblas-dev libdnnl-dev jq openssl
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 BENCHSTAT   := golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 # cosign is not a dependency: `make cosign-check` builds it (about 5 minutes,
@@ -18,7 +20,7 @@ COSIGN      := github.com/sigstore/cosign/v2/cmd/cosign@v2.4.1
 
 export CGO_ENABLED := 1
 
-.PHONY: all deps build demo test bench lint fuzz cosign-check clean
+.PHONY: all deps build demo test bench lint fuzz cosign-check clean models
 
 all: build
 
@@ -40,6 +42,13 @@ build: deps
 demo: build
 	./$(BIN) meters
 	./$(BIN) run --suite quick --out results
+
+## models: train the reference MNIST models under the meters (a record in
+## results/) and derive the compressed variants into workloads/model/weights;
+## the next build has them built in. Minutes on a 2-core machine.
+models: build
+	./$(BIN) train --models workloads/model/weights --out results
+	$(MAKE) build
 
 ## test: the whole test suite (race detector on the concurrent packages)
 test: deps

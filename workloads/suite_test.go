@@ -22,8 +22,17 @@ func TestBuiltinSuites(t *testing.T) {
 		}
 	}
 	s, _ := LoadSuite("standard")
-	if len(s.Workloads) != 8 || s.Reps != 5 || s.MinTimeS < 2 {
-		t.Errorf("standard suite must have N=512..4096 in two precisions, 5 reps of at least 2 s: %+v", s)
+	gemms, models := 0, 0
+	for _, w := range s.Workloads {
+		switch {
+		case strings.HasPrefix(w, "gemm-"):
+			gemms++
+		case strings.HasPrefix(w, "mnist-"):
+			models++
+		}
+	}
+	if gemms != 8 || models != 20 || s.Reps != 5 || s.MinTimeS < 2 {
+		t.Errorf("standard suite must have N=512..4096 in two precisions and the 20 model workloads, 5 reps of at least 2 s: %+v", s)
 	}
 }
 

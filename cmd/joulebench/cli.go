@@ -12,7 +12,8 @@ import (
 
 	"golang.org/x/term"
 
-	_ "github.com/joulebench/joulebench/workloads/gemm" // registers gemm-*
+	_ "github.com/joulebench/joulebench/workloads/gemm"  // registers gemm-*
+	_ "github.com/joulebench/joulebench/workloads/model" // registers mnist-*
 )
 
 // version and commit are set at link time by the Makefile; a plain go build
@@ -49,6 +50,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"run", "[--suite quick|standard|certify|FILE] [--workload GLOB] [--meter auto|rapl|estimate|fake] [--region R] [flags]", "run a suite of workloads under the meters and write a record", cmdRun},
+		{"train", "[--models DIR] [--meter M] [--threads N]", "train the reference MNIST models under the meters and derive the compressed variants (make models)", cmdTrain},
 		{"meters", "[--sysfs-root DIR]", "what can be measured here, by which method, and why not", cmdMeters},
 		{"estimate", "--cpu MODEL --load 0..1 [--threads N] [--tdp W]", "show the watts the estimate meter would assume", cmdEstimate},
 		{"report", "RECORD [--region R|--intensity-file F] [--pue P] [--json|--benchfmt] [--emissions-csv F]", "print a record's table, its figures recomputed from the record", cmdReport},

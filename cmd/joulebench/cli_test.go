@@ -63,7 +63,7 @@ func TestRunQuickFake(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !rec.Complete || len(rec.Workloads) != 2 || rec.Idle == nil {
+	if !rec.Complete || len(rec.Workloads) != 5 || rec.Idle == nil {
 		t.Fatalf("record: complete=%v workloads=%d idle=%v", rec.Complete, len(rec.Workloads), rec.Idle)
 	}
 	for _, w := range rec.Workloads {
@@ -80,7 +80,7 @@ func TestRunQuickFake(t *testing.T) {
 			}
 		}
 	}
-	for _, want := range []string{"gemm-fp64-1024", "gemm-fp32-1024", "GFLOPS/W", "meter fake"} {
+	for _, want := range []string{"gemm-fp64-1024", "gemm-fp32-1024", "mnist-mlp-int8-offline", "GFLOPS/W", "meter fake", "models, Offline (batch 256)", "mlp int8"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("table lacks %q:\n%s", want, stdout)
 		}
@@ -260,7 +260,7 @@ func TestCarbonEndToEnd(t *testing.T) {
 	dir := t.TempDir()
 	csvPath := filepath.Join(dir, "emissions.csv")
 	fast := []string{"--meter", "fake", "--idle", "200ms", "--warmup", "0", "--min-time", "200ms", "--reps", "3", "--interval", "20ms", "--out", dir}
-	_, stderr, err := runCLI(t, append([]string{"run", "--region", "DE", "--pue", "1.2", "--embodied", "rack-server", "--emissions-csv", csvPath}, fast...)...)
+	_, stderr, err := runCLI(t, append([]string{"run", "--workload", "gemm-*", "--region", "DE", "--pue", "1.2", "--embodied", "rack-server", "--emissions-csv", csvPath}, fast...)...)
 	if err != nil {
 		t.Fatalf("run: %v\n%s", err, stderr)
 	}
