@@ -139,6 +139,9 @@ func Evaluate(rec *results.Record, spec *Spec, specDigest string, opts EvalOptio
 		}
 		c.Rules = append(c.Rules, evalWorkloadRules(rec, i, w, codes[i], sums[i], prof, profName)...)
 		c.Rules = append(c.Rules, evalRawRule(edges, w), evalGapRule(rec, edges, i, w, prof), evalFaultRule(i, w))
+		if rs, ok := evalAccuracyRule(i, w); ok {
+			c.Rules = append(c.Rules, rs...)
+		}
 		if evalDevice(spec, w.Name) == "cpu" {
 			ceil := evalCeiling(rec.Host, precision)
 			ceilings[i] = &ceil

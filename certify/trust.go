@@ -19,9 +19,10 @@ func ConsistencyChecks() []string {
 		"meter readings: every raw reading names a meter of the record, has one value per domain within its counter's range, and goes forward in time",
 		"meter methods: each meter's method, estimated flag, domain kinds and total are what that meter is (the fake meter is synthetic, the estimate a model, RAPL a counter whose packages and DRAM count in the total); an unknown meter fails",
 		"level: the measurement level follows from what each meter is, not from what the record calls it, so the fake meter and the estimate are always level 0",
-		"work: each workload's version, parameters and content hash are this joulebench's own, and each repetition's FLOPs are FLOPs per item × items (2N³ per GEMM call)",
+		"work: each workload's version, parameters, content hash and episodic flag are this joulebench's own, and each repetition's FLOPs are FLOPs per item × items (2N³ per GEMM call) and its items iterations × items per call",
 		"throughput ceiling: no repetition of a CPU workload does more FLOP/s than the recorded host could at most (CPUs × clock × FLOPs per cycle, stated on the certificate)",
 		"answer checked: every repetition's answer was checked, over the whole result, and was right to the workload's precision",
+		"accuracy recomputed: a model workload's stated accuracy and its fp32 reference's are recomputed on the whole test set with joulebench's own pure-Go kernels and must agree within 20 of 10,000 images",
 		"meter faults and reading gaps: no meter read failed during a repetition, and no gap between readings was long enough for a counter to wrap unseen",
 	}
 }

@@ -1,6 +1,7 @@
 package certify
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"math"
@@ -8,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/joulebench/joulebench/metrics"
 	"github.com/joulebench/joulebench/results"
 	"github.com/joulebench/joulebench/workloads"
 )
@@ -16,9 +18,10 @@ import (
 // record: its spec, and whether it checks its answers. ok is false when
 // the workload is not one joulebench has (err says why).
 type workCode struct {
-	spec   workloads.Spec
-	checks bool
-	err    error
+	spec     workloads.Spec
+	checks   bool
+	episodic bool
+	err      error
 }
 
 // evalWorkCode asks the workload registry, without preparing anything (no
@@ -29,7 +32,7 @@ func evalWorkCode(name string) workCode {
 		return workCode{err: err}
 	}
 	_, checks := w.(workloads.Checker)
-	return workCode{spec: w.Spec(), checks: checks}
+	return workCode{spec: w.Spec(), checks: checks, episodic: workloads.IsEpisodic(w)}
 }
 
 // workFLOPsTolerance is how far, relatively, a repetition's stated FLOPs
@@ -65,6 +68,9 @@ func evalWorkRule(wi int, w results.Workload, code workCode) Rule {
 	}
 	if w.WorkUnit != s.WorkUnit {
 		fail("%s.work_unit is %q, but %s's is %q", f, w.WorkUnit, w.Name, s.WorkUnit)
+	}
+	if w.Episodic != code.episodic {
+		fail("%s.episodic is %v, but %s %s", f, w.Episodic, w.Name, map[bool]string{true: "is episodic (one whole job per repetition)", false: "is not episodic: its repetitions are held to the minimum time and variation"}[code.episodic])
 	}
 	for j, rep := range w.Reps {
 		rf := fmt.Sprintf("%s.reps[%d]", f, j)
@@ -268,5 +274,82 @@ func evalCeilingRule(wi int, w results.Workload, c Ceiling) Rule {
 	}
 	r.Pass = true
 	r.Reason = fmt.Sprintf("fastest repetition %.4g FLOP/s, at most %.4g FLOP/s on this host", best, c.FLOPS)
+	return r
+}
+
+// evalAccuracyRule recomputes a model workload's accuracy, and its fp32
+// reference's, on the whole test set with joulebench's own pure-Go
+// kernels (no library is loaded), and holds every repetition's stated
+// accuracy and reference accuracy to them, within
+// workloads.AccuracyTolerance. The accuracy gate and the savings are read
+// from those figures, so a record that raised a variant's accuracy, or
+// lowered its reference's, must fail here. ok is false for workloads that
+// have no accuracy to check.
+func evalAccuracyRule(wi int, w results.Workload) (rules []Rule, ok bool) {
+	r, acc, ref, ok := evalAccuracyFigures(wi, w)
+	if !ok {
+		return nil, false
+	}
+	rules = append(rules, r)
+	if r.Pass {
+		rules = append(rules, evalGateRule(w, acc, ref))
+	}
+	return rules, true
+}
+
+func evalAccuracyFigures(wi int, w results.Workload) (r Rule, acc, ref float64, ok bool) {
+	wl, err := workloads.New(w.Name, workloads.Options{})
+	if err != nil {
+		return Rule{}, 0, 0, false
+	}
+	ac, isAC := wl.(workloads.AccuracyChecker)
+	if !isAC {
+		return Rule{}, 0, 0, false
+	}
+	r = Rule{Name: "accuracy recomputed", Workload: w.Name, Hard: true}
+	acc, ref, err = ac.RecomputeAccuracy(context.Background())
+	if err != nil {
+		r.Reason = fmt.Sprintf("could not recompute %s's accuracy here, so the record's cannot be checked: %v", w.Name, err)
+		return r, acc, ref, true
+	}
+	f := fmt.Sprintf("workloads[%d]", wi)
+	tol := workloads.AccuracyTolerance
+	for j, rep := range w.Reps {
+		rf := fmt.Sprintf("%s.reps[%d].work.quality", f, j)
+		for _, q := range []struct {
+			key  string
+			want float64
+		}{{results.QAccuracy, acc}, {results.QReferenceAccuracy, ref}} {
+			got, has := rep.Work.Quality[q.key]
+			switch {
+			case !has:
+				r.Reason = fmt.Sprintf("%s.%s is missing: repetition %d states no accuracy", rf, q.key, rep.Index+1)
+				return r, acc, ref, true
+			case !(math.Abs(got-q.want) <= tol):
+				r.Reason = fmt.Sprintf("%s.%s is %.4f, but recomputed with joulebench's own kernels it is %.4f (tolerance %.4f)", rf, q.key, got, q.want, tol)
+				return r, acc, ref, true
+			}
+		}
+	}
+	// The gate level is decided on the recomputed figures, and the
+	// record's own must say the same: two figures each moved within the
+	// tolerance must not lift a variant into a higher level.
+	want, stated := metrics.GateOf(acc, ref), metrics.AccuracyGate(w)
+	if stated.Level != want.Level {
+		r.Reason = fmt.Sprintf("%s.reps[*].work.quality puts the variant at gate %q (%.4f of the reference), but recomputed it is at %q (%.4f of %.4f)", f, stated.Level, stated.Ratio, want.Level, want.Ratio, ref)
+		return r, acc, ref, true
+	}
+	r.Pass = true
+	r.Reason = fmt.Sprintf("every repetition's accuracy is within %.4f of %.4f and its reference's of %.4f, both recomputed on the whole test set with joulebench's own pure-Go kernels", tol, acc, ref)
+	return r, acc, ref, true
+}
+
+// evalGateRule is the MLPerf accuracy gate, on the recomputed accuracies:
+// a variant below 99% of its fp32 reference's accuracy is not a valid
+// result, whatever its energy.
+func evalGateRule(w results.Workload, acc, ref float64) Rule {
+	g := metrics.GateOf(acc, ref)
+	r := Rule{Name: "accuracy gate", Workload: w.Name, Hard: true, Pass: g.Pass()}
+	r.Reason = fmt.Sprintf("accuracy %.2f%% is %.2f%% of the fp32 reference's %.2f%% (recomputed): gate %s; the minimum is 99%%", 100*acc, 100*g.Ratio, 100*ref, g.Level)
 	return r
 }

@@ -31,25 +31,33 @@ type Gate struct {
 func (g Gate) Pass() bool { return g.Known && g.Ratio >= GateLow }
 
 // AccuracyGate reads the accuracy a model workload measured on the full
-// test set and its reference's, and says which gate it meets.
+// test set and its reference's, and says which gate it meets. The lowest
+// accuracy of any repetition and the highest reference accuracy are used:
+// both are deterministic for given weights, so they should not vary, and
+// a repetition below the gate must not hide behind a median.
 func AccuracyGate(w results.Workload) Gate {
-	var acc, ref []float64
+	acc, ref := math.Inf(1), math.Inf(-1)
+	n := 0
 	for _, r := range w.Reps {
-		if a, ok := r.Work.Quality[results.QAccuracy]; ok {
-			acc = append(acc, a)
+		a, okA := r.Work.Quality[results.QAccuracy]
+		b, okB := r.Work.Quality[results.QReferenceAccuracy]
+		if !okA || !okB {
+			continue
 		}
-		if a, ok := r.Work.Quality[results.QReferenceAccuracy]; ok {
-			ref = append(ref, a)
-		}
+		acc, ref, n = math.Min(acc, a), math.Max(ref, b), n+1
 	}
-	if len(acc) == 0 || len(ref) == 0 {
+	if n == 0 {
 		return Gate{}
 	}
-	g := Gate{Known: true, Accuracy: Median(acc), Reference: Median(ref)}
-	if !(g.Reference > 0) || math.IsNaN(g.Accuracy) {
+	return GateOf(acc, ref)
+}
+
+// GateOf says which gate an accuracy meets against a reference accuracy.
+func GateOf(acc, ref float64) Gate {
+	if !(ref > 0) || math.IsNaN(acc) || acc < 0 || acc > 1 || ref > 1 {
 		return Gate{}
 	}
-	g.Ratio = g.Accuracy / g.Reference
+	g := Gate{Known: true, Accuracy: acc, Reference: ref, Ratio: acc / ref}
 	switch {
 	case g.Ratio >= GateHigh:
 		g.Level = "99.9%"
@@ -77,6 +85,10 @@ type ModelRow struct {
 	// Ranked: valid and at least at the 99% gate; only ranked rows are
 	// compared as savings and placed on the Pareto front.
 	Ranked bool
+	// ReferenceMismatch says how the variant's stated reference accuracy
+	// disagrees with the fp32 workload's measured one in the same record;
+	// such a row is not ranked.
+	ReferenceMismatch string
 	// Reference is the fp32 workload the saving is against, "" when the
 	// record has none or this is it. Saving is nil then.
 	Reference string
@@ -123,6 +135,26 @@ func ModelRows(rec *results.Record, sums []Summary) []ModelRow {
 		rows = append(rows, row)
 		reps = append(reps, jp)
 	}
+	// The reference accuracy is the fp32 workload's own measured accuracy
+	// where the record has one (of the same model, any scenario): a
+	// variant's stated reference_accuracy is not taken on trust when the
+	// record can say otherwise. A disagreement is kept for the warnings.
+	for i := range rows {
+		r := &rows[i]
+		if !r.Gate.Known {
+			continue
+		}
+		for _, b := range rows {
+			if b.Variant == "fp32" && b.Model == r.Model && b.Gate.Known {
+				if math.Abs(b.Gate.Accuracy-r.Gate.Reference) > ReferenceTolerance {
+					r.ReferenceMismatch = fmt.Sprintf("states the fp32 reference's accuracy as %.4f, but %s measured %.4f", r.Gate.Reference, b.Name, b.Gate.Accuracy)
+				}
+				r.Gate = GateOf(r.Gate.Accuracy, math.Max(r.Gate.Reference, b.Gate.Accuracy))
+				break
+			}
+		}
+		r.Ranked = r.Valid && r.Gate.Pass() && r.ReferenceMismatch == ""
+	}
 	// Savings against the fp32 row of the same model and scenario.
 	for i := range rows {
 		r := &rows[i]
@@ -167,6 +199,10 @@ func ModelRows(rec *results.Record, sums []Summary) []ModelRow {
 	return rows
 }
 
+// ReferenceTolerance is how far a variant's stated reference accuracy may
+// lie from the fp32 workload's measured one: 20 of 10,000 images.
+const ReferenceTolerance = 0.002
+
 // SavingWords says a row's saving as a sentence: "int8 uses 71% less
 // energy per inference (95% CI 68–74%), at 99.9% of reference accuracy".
 func (r ModelRow) SavingWords() string {
@@ -175,6 +211,8 @@ func (r ModelRow) SavingWords() string {
 		return fmt.Sprintf("%s is the reference", r.Name)
 	case !r.Gate.Known:
 		return fmt.Sprintf("%s: not ranked: no accuracy measured", r.Variant)
+	case r.ReferenceMismatch != "":
+		return fmt.Sprintf("%s: not ranked: it %s", r.Variant, r.ReferenceMismatch)
 	case !r.Gate.Pass():
 		return fmt.Sprintf("%s: not ranked: accuracy %.2f%% is %.1f%% of the reference's %.2f%%, below the 99%% gate",
 			r.Variant, 100*r.Gate.Accuracy, 100*r.Gate.Ratio, 100*r.Gate.Reference)
@@ -213,10 +251,20 @@ type TransferRow struct {
 	// scratch itself, pretraining, or when either side has none.
 	Saving *Saving
 	// BreakEven is how many fine-tuning jobs repay the pretraining energy
-	// from their saving against scratch; NaN when there is no saving or no
-	// pretraining in the record.
-	BreakEven float64
+	// from their saving against scratch; NaN when there is none, and
+	// NoBreakEven says why.
+	BreakEven   float64
+	NoBreakEven string
+	// NoSaving says why Saving is nil for a fine-tuning strategy.
+	NoSaving string
+	// Disbelieved counts jobs that said they converged but stopped below
+	// the target: they are counted as not converged.
+	Disbelieved int
 }
+
+// MinConvergedJobs is the fewest jobs that must reach the target, on
+// each side, for a saving to be computed.
+const MinConvergedJobs = 2
 
 // TransferRows gives a row per transfer-learning workload (one with a
 // strategy param) in rec, in record order.
@@ -231,8 +279,16 @@ func TransferRows(rec *results.Record, sums []Summary) []TransferRow {
 		row := TransferRow{Name: w.Name, Strategy: st, Jobs: len(w.Reps), BreakEven: math.NaN()}
 		var e, steps []float64
 		for k, r := range w.Reps {
-			// Pretraining has no target: every finished job counts.
-			done := st == "pretrain" || r.Work.Quality[results.QConverged] == 1
+			// Pretraining has no target: every finished job counts. A
+			// fine-tuning job counts when it says it converged and the
+			// accuracy it stopped at is the target: a converged flag
+			// the accuracy does not bear out is not believed.
+			q := r.Work.Quality
+			done := st == "pretrain" || q[results.QConverged] == 1
+			if at, ok := q[results.QAccuracy+"_at_stop"]; done && st != "pretrain" && (!ok || at < q[results.QTarget]) {
+				done = false
+				row.Disbelieved++
+			}
 			if done && k < len(sums[i].Reps) {
 				row.Converged++
 				e = append(e, sums[i].Reps[k].Gross.Joules())
@@ -256,10 +312,23 @@ func TransferRows(rec *results.Record, sums []Summary) []TransferRow {
 		if len(energies["scratch"]) == 0 || len(energies[r.Strategy]) == 0 {
 			continue
 		}
+		// A saving over one job each has no interval worth the name: at
+		// least MinConvergedJobs on both sides.
+		if len(energies["scratch"]) < MinConvergedJobs || len(energies[r.Strategy]) < MinConvergedJobs {
+			r.NoSaving = fmt.Sprintf("fewer than %d jobs reached the target (%s %d, scratch %d): no saving is computed", MinConvergedJobs, r.Strategy, len(energies[r.Strategy]), len(energies["scratch"]))
+			continue
+		}
 		sv := Compare(energies["scratch"], energies[r.Strategy])
 		r.Saving = &sv
 		perJob := Median(energies["scratch"]) - Median(energies[r.Strategy])
-		if perJob > 0 && pre > 0 {
+		switch {
+		case len(energies["pretrain"]) == 0:
+			r.NoBreakEven = "no pretraining in this record"
+		case perJob <= 0:
+			r.NoBreakEven = "never: no saving per job"
+		case sv.CILow <= 0:
+			r.NoBreakEven = "not shown: the saving's interval includes 0"
+		default:
 			r.BreakEven = math.Ceil(pre / perJob)
 		}
 	}

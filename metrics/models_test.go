@@ -26,9 +26,13 @@ func modelRecord(ws ...modelSpec) *results.Record {
 		for i, j := range s.joules {
 			q := map[string]float64{results.QAccuracy: s.acc, results.QReferenceAccuracy: 0.98}
 			if s.strategy != "" {
-				q = map[string]float64{results.QConverged: 1, results.QSteps: 100, results.QTarget: 0.95}
+				q = map[string]float64{results.QConverged: 1, results.QSteps: 100, results.QTarget: 0.95, results.QAccuracy + "_at_stop": 0.951}
 				if i < len(s.converged) && !s.converged[i] {
 					q[results.QConverged] = 0
+					q[results.QAccuracy+"_at_stop"] = 0.93
+				}
+				if i < len(s.liar) && s.liar[i] {
+					q[results.QAccuracy+"_at_stop"] = 0.5
 				}
 			}
 			w.Reps = append(w.Reps, results.Rep{Index: i, DurationS: 2, Readings: 20, Iters: 1,
@@ -44,7 +48,7 @@ type modelSpec struct {
 	name, model, variant, scenario, strategy string
 	acc                                      float64
 	joules                                   []float64
-	converged                                []bool
+	converged, liar                          []bool
 }
 
 func TestAccuracyGateLevels(t *testing.T) {
@@ -89,10 +93,10 @@ func TestBelowGateIsInvalidAndNotRanked(t *testing.T) {
 
 func TestModelSavingAndPareto(t *testing.T) {
 	rec := modelRecord(
-		modelSpec{name: "ref", model: "mnist-mlp", variant: "fp32", scenario: "offline", acc: 0.982, joules: []float64{10, 10.1, 9.9}},
-		modelSpec{name: "int8", model: "mnist-mlp", variant: "int8", scenario: "offline", acc: 0.981, joules: []float64{3, 3.05, 2.95}},
+		modelSpec{name: "ref", model: "mnist-mlp", variant: "fp32", scenario: "offline", acc: 0.98, joules: []float64{10, 10.1, 9.9}},
+		modelSpec{name: "int8", model: "mnist-mlp", variant: "int8", scenario: "offline", acc: 0.9795, joules: []float64{3, 3.05, 2.95}},
 		// Dominated by int8: less accurate and dearer.
-		modelSpec{name: "p50", model: "mnist-mlp", variant: "prune50", scenario: "offline", acc: 0.980, joules: []float64{12, 12.1, 11.9}},
+		modelSpec{name: "p50", model: "mnist-mlp", variant: "prune50", scenario: "offline", acc: 0.979, joules: []float64{12, 12.1, 11.9}},
 		// Cheapest, least accurate but above the gate: on the front.
 		modelSpec{name: "student", model: "mnist-mlp", variant: "student", scenario: "offline", acc: 0.975, joules: []float64{0.5, 0.51, 0.49}},
 		// Another scenario: its own front, no reference of its own.
@@ -135,8 +139,14 @@ func TestTransferRows(t *testing.T) {
 		modelSpec{name: "scratch", strategy: "scratch", joules: []float64{50, 52, 48}},
 		modelSpec{name: "full", strategy: "full", joules: []float64{10, 11, 9, 1000}, converged: []bool{true, true, true, false}},
 		modelSpec{name: "head", strategy: "head", joules: []float64{5, 5, 5}, converged: []bool{false, false, false}},
+		// One job converged, one says so at 50% accuracy: no saving.
+		modelSpec{name: "few", strategy: "few", joules: []float64{1, 1, 1}, converged: []bool{true, true, false}, liar: []bool{false, true, false}},
 	)
 	rows := TransferRows(rec, Summarize(rec))
+	if few := rows[4]; few.Converged != 1 || few.Disbelieved != 1 || few.Saving != nil || few.NoSaving == "" {
+		t.Errorf("a strategy with one believable converged job: %+v", few)
+	}
+	rows = rows[:4]
 	if len(rows) != 4 {
 		t.Fatalf("%d rows", len(rows))
 	}
@@ -161,4 +171,44 @@ func ExampleAccuracyGate() {
 	g := AccuracyGate(w)
 	fmt.Printf("%.5f of the reference: gate %s\n", g.Ratio, g.Level)
 	// Output: 0.99898 of the reference: gate 99%
+}
+
+// A variant's stated reference accuracy is held to the fp32 workload's own
+// measured accuracy in the same record: lowering it to pass the gate does
+// not rank the variant.
+func TestReferenceFromRecord(t *testing.T) {
+	rec := modelRecord(
+		modelSpec{name: "ref", model: "mnist-mlp", variant: "fp32", scenario: "offline", acc: 0.98, joules: []float64{10, 10, 10}},
+		modelSpec{name: "p90", model: "mnist-mlp", variant: "prune90", scenario: "offline", acc: 0.96, joules: []float64{4, 4, 4}},
+	)
+	for i := range rec.Workloads[1].Reps {
+		rec.Workloads[1].Reps[i].Work.Quality[results.QReferenceAccuracy] = 0.961 // forged
+	}
+	rows := ModelRows(rec, Summarize(rec))
+	p := rows[1]
+	if p.Ranked || p.Saving != nil || p.ReferenceMismatch == "" || p.Gate.Pass() {
+		t.Errorf("a forged reference accuracy ranked the variant: %+v", p)
+	}
+	if w := p.SavingWords(); !strings.Contains(w, "ref measured 0.9800") {
+		t.Errorf("words: %s", w)
+	}
+}
+
+// A GEMM record that calls itself episodic to dodge the duration and
+// variation rules is not believed.
+func TestEpisodicFlagNotTrusted(t *testing.T) {
+	cfg := results.Config{Reps: 3, MinTimeS: 2, MinReadings: 1, MaxCV: 0.05}
+	rep := func(d, j float64) results.Rep {
+		return results.Rep{DurationS: d, Readings: 5, Iters: 40, EnergyJ: map[string]float64{"package-0": j}, Work: results.Work{Items: 40}}
+	}
+	meters := []results.Meter{{Name: "m", Method: results.MethodCounter, Domains: []results.Domain{{Name: "package-0", Kind: "package", InTotal: true}}}}
+	w := results.Workload{Name: "gemm-fp32-512", Episodic: true, Warmup: &results.Phase{}, Reps: []results.Rep{rep(0.1, 1), rep(0.1, 5), rep(0.1, 9)}}
+	rec := &results.Record{Config: cfg, Meters: meters, Workloads: []results.Workload{w}}
+	v := Summarize(rec)[0].Validity
+	f := strings.Join(v.Failed(), "\n")
+	for _, want := range []string{"episodic: the record calls the workload episodic, but it has a warm-up", "duration:", "variation:"} {
+		if !strings.Contains(f, want) {
+			t.Errorf("a forged episodic flag: reasons lack %q:\n%s", want, f)
+		}
+	}
 }

@@ -60,6 +60,10 @@ func Validate(rec *results.Record, w results.Workload, jPerItem Stats) Validity 
 	if gaps := repGaps(rec, w); gaps != "" {
 		add("reading gaps", false, "%s", gaps)
 	}
+	episodic := Episodic(w)
+	if w.Episodic && !episodic {
+		add("episodic", false, "the record calls the workload episodic, but %s", notEpisodic(w))
+	}
 	want := max(cfg.Reps, 1)
 	add("repetitions", len(w.Reps) >= want, "%d of the %d required", len(w.Reps), want)
 	if len(w.Reps) > 0 {
@@ -68,7 +72,7 @@ func Validate(rec *results.Record, w results.Workload, jPerItem Stats) Validity 
 			shortest = math.Min(shortest, r.DurationS)
 			fewest = min(fewest, r.Readings)
 		}
-		if !w.Episodic {
+		if !episodic {
 			// A whole job lasts as long as it lasts; the readings rule
 			// still says whether it was metered closely enough.
 			add("duration", shortest >= cfg.MinTimeS, "shortest repetition %.3g s, minimum %.3g s", shortest, cfg.MinTimeS)
@@ -82,7 +86,7 @@ func Validate(rec *results.Record, w results.Workload, jPerItem Stats) Validity 
 	// Jobs to a target differ by seed by design (how many steps each seed
 	// needs): an episodic workload's spread is reported as an interval,
 	// not held to the suite's CV.
-	if !w.Episodic && cfg.MaxCV > 0 {
+	if !episodic && cfg.MaxCV > 0 {
 		switch {
 		case jPerItem.N < 2:
 			add("variation", false, "fewer than 2 repetitions: the coefficient of variation is unknown (maximum %.3g)", cfg.MaxCV)
@@ -188,4 +192,25 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// Episodic reports whether w is an episodic workload (one whole job per
+// repetition) as the record says and as its shape bears out: no warm-up,
+// and every repetition one call of one item. A record that calls a
+// workload episodic without that shape is not believed, so the flag
+// cannot dodge the duration and variation rules.
+func Episodic(w results.Workload) bool {
+	return w.Episodic && notEpisodic(w) == ""
+}
+
+func notEpisodic(w results.Workload) string {
+	if w.Warmup != nil {
+		return "it has a warm-up"
+	}
+	for _, r := range w.Reps {
+		if r.Iters != 1 || r.Work.Items != 1 {
+			return fmt.Sprintf("repetition %d made %d calls of %d items, not one job", r.Index+1, r.Iters, r.Work.Items)
+		}
+	}
+	return ""
 }

@@ -135,3 +135,18 @@ func IsEpisodic(w Workload) bool {
 	e, ok := w.(Episodic)
 	return ok && e.Episodic()
 }
+
+// AccuracyChecker is implemented by workloads whose accuracy a certifier
+// can recompute on its own, so that a record's stated accuracy is not
+// taken on trust: RecomputeAccuracy returns the workload's accuracy on its
+// whole test set and its reference's, computed by joulebench's own pure-Go
+// kernels, loading no library. It may take seconds.
+type AccuracyChecker interface {
+	RecomputeAccuracy(ctx context.Context) (acc, ref float64, err error)
+}
+
+// AccuracyTolerance is how far a record's stated accuracy may lie from the
+// one an AccuracyChecker recomputes: 20 of 10,000 test images. Different
+// kernels round differently and may flip a few borderline images; a forged
+// figure is usually off by more.
+const AccuracyTolerance = 0.002

@@ -71,6 +71,46 @@ func TestModelRunCertifyCompare(t *testing.T) {
 	if err != nil || !strings.HasPrefix(out, "VERIFIED: ") {
 		t.Fatalf("verify a model run's certificate: %v\n%s", err, out)
 	}
+	// Forgeries of a model record's own figures: each is refused by
+	// certify, naming the rule and the field.
+	for _, f := range []struct {
+		name, rule string
+		edit       func(*results.Record)
+	}{
+		{"a raised accuracy", "accuracy recomputed", func(r *results.Record) { r.Workloads[1].Reps[0].Work.Quality[results.QAccuracy] = 0.995 }},
+		{"a lowered reference", "accuracy recomputed", func(r *results.Record) { r.Workloads[1].Reps[2].Work.Quality[results.QReferenceAccuracy] = 0.9 }},
+		// Both figures moved within the tolerance, the other way each,
+		// to lift the variant into a higher gate level.
+		{"a gate level lifted within the tolerance", "accuracy recomputed", func(r *results.Record) {
+			for i := range r.Workloads[1].Reps {
+				q := r.Workloads[1].Reps[i].Work.Quality
+				q[results.QAccuracy] += 0.0019
+				q[results.QReferenceAccuracy] -= 0.0019
+			}
+		}},
+		{"a dropped accuracy", "accuracy recomputed", func(r *results.Record) { delete(r.Workloads[0].Reps[1].Work.Quality, results.QAccuracy) }},
+		{"an inference workload called episodic", "work", func(r *results.Record) { r.Workloads[0].Episodic = true }},
+		{"items not a batch per call", "work", func(r *results.Record) { r.Workloads[0].Reps[0].Work.Items++ }},
+	} {
+		b, _ := results.Marshal(rec)
+		cp, err := results.Decode(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.edit(cp)
+		fdir := filepath.Join(dir, "forged", strings.ReplaceAll(f.name, " ", "-"))
+		if err := os.MkdirAll(fdir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := results.WriteFile(filepath.Join(fdir, results.RecordFile), cp); err != nil {
+			t.Fatal(err)
+		}
+		out, _, err := runCLI(t, "certify", fdir, "--key", key, "--spec", spec, "--allow-estimated")
+		if err == nil || !strings.Contains(err.Error()+out, ": "+f.rule+": ") {
+			t.Errorf("%s: certify must refuse it at %q: %v\n%s", f.name, f.rule, err, out)
+		}
+	}
+
 	out, _, err = runCLI(t, "compare", recs[0], "--base", "mnist-mlp-fp32-offline", "--other", "mnist-mlp-struct50-offline")
 	if err != nil || !strings.Contains(out, "less") && !strings.Contains(out, "more") {
 		t.Errorf("compare two model workloads: %v\n%s", err, out)
@@ -127,5 +167,30 @@ func TestBuiltinSuitesKnown(t *testing.T) {
 				t.Errorf("suite %s: %v", name, err)
 			}
 		}
+	}
+}
+
+// A variant below the 99% gate is reported as measured but certify
+// refuses it: the gate is judged on accuracies certify recomputes itself.
+func TestCertifyRefusesBelowGate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a model workload")
+	}
+	dir := t.TempDir()
+	if _, _, err := runCLI(t, "keygen", "--out", filepath.Join(dir, "keys")); err != nil {
+		t.Fatal(err)
+	}
+	out, stderr, err := runCLI(t, "run", "--suite", "models", "--workload", "mnist-mlp-prune90-offline", "--meter", "fake", "--idle", "300ms",
+		"--warmup", "100ms", "--min-time", "300ms", "--reps", "3", "--interval", "20ms", "--out", filepath.Join(dir, "res"))
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, stderr)
+	}
+	if !strings.Contains(out, "FAIL") || !strings.Contains(out, "below the 99% gate") {
+		t.Errorf("the table does not mark the variant below the gate:\n%s", out)
+	}
+	runs, _ := filepath.Glob(filepath.Join(dir, "res", "*"))
+	out, _, err = runCLI(t, "certify", runs[0], "--key", filepath.Join(dir, "keys", "joulebench.key"), "--spec", filepath.Join("testdata", "spec-fast.json"), "--allow-estimated")
+	if err == nil || !strings.Contains(err.Error()+out, ": accuracy gate: ") {
+		t.Errorf("certify must refuse a variant below the gate: %v\n%s", err, out)
 	}
 }

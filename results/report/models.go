@@ -45,7 +45,7 @@ func writeModels(b *strings.Builder, rec *results.Record, sums []metrics.Summary
 		case "offline":
 			say("models, Offline (batch 256): accuracy on all 10,000 test images; energy per inference%s; saving against the fp32 reference of the same model", label)
 		case "singlestream":
-			say("models, SingleStream (one query at a time): accuracy on all 10,000 test images; energy per query%s; latency per query", label)
+			say("models, SingleStream (one query at a time): accuracy on all 10,000 test images; energy per query%s; latency per query (nearest-rank percentiles)", label)
 		default:
 			say("models, scenario %s", sc)
 		}
@@ -55,12 +55,15 @@ func writeModels(b *strings.Builder, rec *results.Record, sums []metrics.Summary
 			gmed = append(gmed, 1e3*gco2[r.Name].Median)
 		}
 		gp := pickPrefix(gmed)
-		head := []string{"variant", "acc %", "of ref", "gate", jp.name + "J/inf" + label, "inf/J"}
+		head := []string{"variant", "acc %", "of ref", "gate", jp.name + "J/inf" + label}
+		if sc != "singlestream" {
+			head = append(head, "inf/J")
+		}
 		if len(gco2) > 0 {
 			head = append(head, gp.name+"gCO2e/1k")
 		}
 		if sc == "singlestream" {
-			head = append(head, "p50 µs", "p99 µs")
+			head = append(head, "p50 µs", "p90 µs", "p99 µs")
 		} else {
 			head = append(head, "inf/s")
 		}
@@ -76,13 +79,15 @@ func writeModels(b *strings.Builder, rec *results.Record, sums []metrics.Summary
 					gate = "FAIL"
 				}
 			}
-			row := []string{strings.TrimPrefix(r.Model, "mnist-") + " " + r.Variant, acc, of, gate,
-				ciCell(r.JPerInf, jp.scale, 0), inverse(r.JPerInf.Median)}
+			row := []string{strings.TrimPrefix(r.Model, "mnist-") + " " + r.Variant, acc, of, gate, ciCell(r.JPerInf, jp.scale, 0)}
+			if sc != "singlestream" {
+				row = append(row, inverse(r.JPerInf.Median))
+			}
 			if len(gco2) > 0 {
 				row = append(row, sig3(1e3*gco2[r.Name].Median*gp.scale))
 			}
 			if sc == "singlestream" {
-				row = append(row, sig3(1e3*r.P50), sig3(1e3*r.P99))
+				row = append(row, sig3(1e3*r.P50), sig3(1e3*r.P90), sig3(1e3*r.P99))
 			} else {
 				row = append(row, sig3(r.Throughput.Median))
 			}
@@ -157,10 +162,11 @@ func writeModels(b *strings.Builder, rec *results.Record, sums []metrics.Summary
 		if r.Saving != nil {
 			sv = savingShort(*r.Saving)
 		}
-		if !math.IsNaN(r.BreakEven) {
+		switch {
+		case !math.IsNaN(r.BreakEven):
 			be = fmt.Sprintf("%.0f jobs", r.BreakEven)
-		} else if r.Strategy != "scratch" && r.Strategy != "pretrain" && r.Saving != nil {
-			be = "never"
+		case r.NoBreakEven != "":
+			be = strings.SplitN(r.NoBreakEven, ":", 2)[0]
 		}
 		cells = append(cells, []string{r.Strategy, conv, e, num(r.Steps, 0), sv, be})
 	}
@@ -170,8 +176,17 @@ func writeModels(b *strings.Builder, rec *results.Record, sums []metrics.Summary
 	}
 	b.WriteString(t)
 	for _, r := range tr {
-		if r.Saving != nil {
-			say("  %s: %s than training from scratch", r.Strategy, r.Saving.Describe("energy to the target"))
+		switch {
+		case r.Saving != nil:
+			say("  %s: %s than training from scratch, over the %d of %d jobs that reached the target", r.Strategy, r.Saving.Describe("energy to the target"), r.Converged, r.Jobs)
+		case r.NoSaving != "":
+			say("  %s: %s", r.Strategy, r.NoSaving)
+		}
+		if r.NoBreakEven != "" && r.Saving != nil {
+			say("  %s break-even: %s", r.Strategy, r.NoBreakEven)
+		}
+		if r.Disbelieved > 0 {
+			say("  WARNING: %s: %d job(s) said they converged but stopped below the target; counted as not converged", r.Strategy, r.Disbelieved)
 		}
 	}
 	say("  pretraining (digits 0–4) is paid once and shared by every fine-tuning job; the break-even is pretraining energy ÷ (scratch − strategy) per job, from medians")

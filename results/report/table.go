@@ -215,6 +215,12 @@ func WriteTableOptions(w io.Writer, full *results.Record, opt TableOptions) erro
 	// repetitions than the row has.
 	if ItemUnit(rec) == "item" {
 		say("an item is %s", unitsNote(rec))
+		for _, wl := range rec.Workloads {
+			if wl.Params["precision"] == "int8" {
+				say("GFLOP/s and GFLOPS/W of int8 workloads count integer operations; of pruned ones, only the non-zero weights' arithmetic")
+				break
+			}
+		}
 	}
 	if !opt.Wide {
 		blas := map[string]bool{}
@@ -681,7 +687,7 @@ func countsNoFLOPs(w results.Workload) bool {
 func splitEpisodic(rec *results.Record) (main, jobs *results.Record) {
 	var m, j []results.Workload
 	for _, w := range rec.Workloads {
-		if w.Episodic {
+		if metrics.Episodic(w) {
 			j = append(j, w)
 		} else {
 			m = append(m, w)

@@ -63,6 +63,20 @@ func (s *Sgemm) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float
 	if m == 0 || n == 0 {
 		return
 	}
+	// CBLAS reads and writes through raw pointers: a slice too short for
+	// its shape and stride would be overrun, so it is refused first, as
+	// gonum's own Sgemm does.
+	ra, ca := m, k
+	if transA {
+		ra, ca = k, m
+	}
+	rb, cb := k, n
+	if transB {
+		rb, cb = n, k
+	}
+	checkMatrix("a", a, ra, ca, lda)
+	checkMatrix("b", b, rb, cb, ldb)
+	checkMatrix("c", c, m, n, ldc)
 	s.full(s.thr, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
@@ -77,4 +91,13 @@ func (s *Sgemm) Info() map[string]string { return s.p.info() }
 func (s *Sgemm) Gonum() bool {
 	_, ok := s.p.(*gonumProvider)
 	return ok
+}
+
+func checkMatrix(name string, v []float32, rows, cols, ld int) {
+	if rows < 0 || cols < 0 || ld < max(cols, 1) {
+		panic(fmt.Sprintf("gemm: sgemm %s: %d×%d with leading dimension %d", name, rows, cols, ld))
+	}
+	if rows > 0 && cols > 0 && len(v) < (rows-1)*ld+cols {
+		panic(fmt.Sprintf("gemm: sgemm %s: %d values for %d×%d with leading dimension %d", name, len(v), rows, cols, ld))
+	}
 }

@@ -74,3 +74,17 @@ func TestSgemmGeneral(t *testing.T) {
 		}
 	}
 }
+
+// A slice too short for its shape is refused before any C code touches it.
+func TestSgemmRefusesShortSlices(t *testing.T) {
+	s, err := NewSgemm(workloads.Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if r := recover(); r == nil {
+			t.Error("a 3×3 product over a 5-value A did not panic")
+		}
+	}()
+	s.Sgemm(false, false, 3, 3, 3, 1, make([]float32, 5), 3, make([]float32, 9), 3, 0, make([]float32, 9), 3)
+}

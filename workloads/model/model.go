@@ -30,6 +30,7 @@ import (
 	"github.com/joulebench/joulebench/results"
 	"github.com/joulebench/joulebench/workloads"
 	"github.com/joulebench/joulebench/workloads/gemm"
+	"github.com/joulebench/joulebench/workloads/model/compress"
 	"github.com/joulebench/joulebench/workloads/model/mnist"
 	"github.com/joulebench/joulebench/workloads/model/nn"
 )
@@ -124,7 +125,8 @@ type inference struct {
 	eng     engine
 	info    map[string]string
 	test    mnist.Split
-	x       []float32 // the test images, then the first batch again, so any window is contiguous
+	x       []float32 // the test images in order's order, so that any batch is a contiguous window
+	order   []int     // row r of x is test image order[r]
 	pos     int
 	pred    []int8 // per test image, the class the measured calls predicted, -1 if none since the last check
 	lat     []time.Duration
@@ -209,9 +211,28 @@ func embedded(file string) (*nn.WeightsFile, string, error) {
 		}
 		s := sha256.Sum256(data)
 		ent.sum = hex.EncodeToString(s[:])
-		ent.wf, ent.err = nn.DecodeWeights(data, "weights/"+file)
+		ent.wf, ent.err = decodeWeights(data, "weights/"+file)
 	})
 	return ent.wf, ent.sum, ent.err
+}
+
+// decodeWeights decodes a weights file and checks that it builds the model
+// its arch names (every tensor's shape against the arch), so that a bad
+// file is refused once, here, naming src.
+func decodeWeights(data []byte, src string) (*nn.WeightsFile, error) {
+	wf, err := nn.DecodeWeights(data, src)
+	if err != nil {
+		return nil, err
+	}
+	if strings.HasPrefix(wf.Arch, "qmlp:") {
+		_, err = compress.QMLPFromWeights(wf)
+	} else {
+		_, err = nn.WeightsModel(wf)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", src, err)
+	}
+	return wf, nil
 }
 
 func (w *inference) Spec() workloads.Spec { return w.spec }
@@ -259,14 +280,28 @@ func (w *inference) Prepare(ctx context.Context) error {
 // on: the test set, or in tests a slice of it.
 func (w *inference) setTest(s mnist.Split) {
 	w.test = s
-	n := s.N
-	w.x = make([]float32, 0, (n+OfflineBatch)*mnist.Pixels)
-	for len(w.x) < (n+OfflineBatch)*mnist.Pixels {
-		w.x = append(w.x, s.X[:min(len(s.X), (n+OfflineBatch)*mnist.Pixels-len(w.x))]...)
-	}
-	w.pred = make([]int8, n)
+	w.pred = make([]int8, s.N)
 	for i := range w.pred {
 		w.pred[i] = -1
+	}
+	w.shuffle()
+}
+
+// shuffle gives the calls fresh inputs: the test images in a new random
+// order (from the run's seed), in a newly allocated buffer, from a new
+// random start. An engine that remembered its answers by where the input
+// was, or in which order the images came, has nothing to reuse. Called
+// outside the measured time.
+func (w *inference) shuffle() {
+	n := w.test.N
+	perm := w.rng.Perm(n)
+	for len(perm) < n+OfflineBatch {
+		perm = append(perm, perm[:min(n, n+OfflineBatch-len(perm))]...)
+	}
+	w.order = perm
+	w.x = make([]float32, len(perm)*mnist.Pixels)
+	for r, img := range perm {
+		copy(w.x[r*mnist.Pixels:(r+1)*mnist.Pixels], w.test.X[img*mnist.Pixels:(img+1)*mnist.Pixels])
 	}
 	w.pos = w.rng.IntN(n)
 }
@@ -302,7 +337,7 @@ func (w *inference) Run(ctx context.Context, iters int) (workloads.Work, error) 
 			w.lat = append(w.lat, time.Since(t0))
 		}
 		for r := 0; r < w.batch; r++ {
-			img := (w.pos + r) % n
+			img := w.order[w.pos+r]
 			c := nn.Argmax(logits[r*10 : r*10+10])
 			w.pred[img] = int8(c)
 			if uint8(c) == w.test.Y[img] {
@@ -327,10 +362,11 @@ func (w *inference) Run(ctx context.Context, iters int) (workloads.Work, error) 
 const DisagreementLimit = 0.002
 
 // Check runs the whole test set through the same engine at batch 256,
-// outside the measured time: its accuracy is the repetition's accuracy, and
-// every image the measured calls classified since the last check must get
-// the same class (a kernel that skipped work or returned stale logits
-// does not). It then moves the start to a fresh random image.
+// outside the measured time, from the test set's own buffer in its own
+// order: its accuracy is the repetition's accuracy, and every image the
+// measured calls classified since the last check must get the same class
+// (a kernel that skipped work or returned stale logits does not). It then
+// gives the calls fresh inputs (shuffle).
 func (w *inference) Check(ctx context.Context) (workloads.Check, error) {
 	in := mnist.Pixels
 	n := w.test.N
@@ -338,7 +374,7 @@ func (w *inference) Check(ctx context.Context) (workloads.Check, error) {
 	w.eng.begin()
 	for s := 0; s < n; s += OfflineBatch {
 		rows := min(OfflineBatch, n-s)
-		logits := w.eng.forward(w.x[s*in:(s+rows)*in], rows)
+		logits := w.eng.forward(w.test.X[s*in:(s+rows)*in], rows)
 		for r := 0; r < rows; r++ {
 			c := int8(nn.Argmax(logits[r*10 : r*10+10]))
 			if uint8(c) == w.test.Y[s+r] {
@@ -356,7 +392,7 @@ func (w *inference) Check(ctx context.Context) (workloads.Check, error) {
 	w.lastAcc = float64(correct) / float64(n)
 	w.lastLat = percentiles(w.lat)
 	w.lat = w.lat[:0]
-	w.pos = w.rng.IntN(n)
+	w.shuffle()
 	w.checks++
 	frac := 0.0
 	if seen > 0 {

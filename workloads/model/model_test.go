@@ -2,6 +2,7 @@ package model
 
 import (
 	"context"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -229,3 +230,107 @@ func durations(ms []int) []time.Duration {
 }
 
 func workloadsOptions() workloads.Options { return workloads.Options{Seed: 1} }
+
+// The pure-Go recomputation certify relies on agrees with what each
+// variant's own engine measures, within the tolerance certify allows: the
+// tolerance is not so tight that honest records fail.
+func TestRecomputeAgreesWithEngines(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs every variant over the test set twice")
+	}
+	for _, name := range Names() {
+		if !strings.HasSuffix(name, "-offline") {
+			continue
+		}
+		w := prepared(t, name)
+		if _, err := w.Run(context.Background(), 1); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Check(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		acc, ref, err := w.RecomputeAccuracy(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := w.RepQuality()
+		if d := math.Abs(acc - q[results.QAccuracy]); d > workloads.AccuracyTolerance {
+			t.Errorf("%s: engine %s measured %.4f, pure Go %.4f", name, w.info["engine"], q[results.QAccuracy], acc)
+		}
+		if d := math.Abs(ref - q[results.QReferenceAccuracy]); d > workloads.AccuracyTolerance {
+			t.Errorf("%s: reference %.4f on the BLAS, %.4f in pure Go", name, q[results.QReferenceAccuracy], ref)
+		}
+		t.Logf("%s (%s): engine %.4f, pure Go %.4f", name, w.info["engine"], q[results.QAccuracy], acc)
+	}
+}
+
+// After every check the calls get fresh inputs: a new buffer, the images
+// in a new order, a new start, so nothing an engine kept from one
+// repetition (by address or by position) serves the next.
+func TestFreshInputsEachCheck(t *testing.T) {
+	w := prepared(t, "mnist-mlp-int8-offline")
+	x0, order0 := &w.x[0], append([]int(nil), w.order[:50]...)
+	if _, err := w.Run(context.Background(), 2); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Check(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if &w.x[0] == x0 {
+		t.Error("the calls' input buffer is the same after a check")
+	}
+	same := 0
+	for i, v := range order0 {
+		if w.order[i] == v {
+			same++
+		}
+	}
+	if same > 5 {
+		t.Errorf("%d of the first 50 images in the same place after a check", same)
+	}
+	// The buffer holds the images its order says.
+	for _, r := range []int{0, 17, w.test.N - 1, w.test.N + 3} {
+		img := w.order[r]
+		if w.x[r*mnist.Pixels+300] != w.test.X[img*mnist.Pixels+300] {
+			t.Fatalf("row %d does not hold image %d", r, img)
+		}
+	}
+}
+
+// A weights file whose checksum or shapes are wrong is refused, naming
+// the file.
+func TestBadWeightsRefused(t *testing.T) {
+	data, err := weightFiles.ReadFile("weights/mlp-struct50.jbw.gz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wf, err := decodeWeights(data, "weights/mlp-struct50.jbw.gz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A shape that disagrees with the arch: the first layer's weights
+	// claimed as 512×784 instead of 784×512, same bytes.
+	wf.Tensors[0].Shape = []int{512, 784}
+	bad, err := nn.EncodeWeights(wf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := decodeWeights(bad, "weights/evil.jbw"); err == nil || !strings.Contains(err.Error(), "weights/evil.jbw") {
+		t.Errorf("a shape that disagrees with the arch: %v", err)
+	}
+	// A flipped payload byte: the checksum no longer matches.
+	good, _ := nn.EncodeWeights(mustDecode(t, data))
+	good[len(good)-100] ^= 1
+	if _, err := decodeWeights(good, "weights/flipped.jbw"); err == nil || !strings.Contains(err.Error(), "weights/flipped.jbw") || !strings.Contains(err.Error(), "sha256") {
+		t.Errorf("a flipped byte: %v", err)
+	}
+}
+
+func mustDecode(t *testing.T, data []byte) *nn.WeightsFile {
+	t.Helper()
+	wf, err := decodeWeights(data, "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return wf
+}

@@ -207,11 +207,14 @@ func newTransfer(name string, opts workloads.Options) (workloads.Workload, error
 		"eval_every": strconv.Itoa(cfg.EvalEvery),
 		"max_steps":  strconv.Itoa(cfg.MaxSteps),
 		"hidden":     fmt.Sprint(cfg.Hidden),
+		"lr":         fmt.Sprint(cfg.LR),
+		"batch":      strconv.Itoa(cfg.Batch),
 	}
 	unit := "fine-tuning job (to the target accuracy)"
 	if st == "pretrain" {
 		unit = "pretraining job (digits 0–4)"
 		params["pretrain_epochs"] = strconv.Itoa(cfg.PretrainEpochs)
+		params["pretrain_lr"] = fmt.Sprint(cfg.PretrainLR)
 	} else {
 		wf, sum, err := embedded("transfer-pretrain.jbw.gz")
 		if err == nil {
@@ -297,6 +300,12 @@ func (w *transferWork) RepQuality() map[string]float64 {
 	q := map[string]float64{results.QSeed: float64(w.lastSeed), results.QSteps: float64(w.last.Steps)}
 	if w.strategy == "pretrain" {
 		keepTrained(w.spec.Name, w.lastPre)
+		if w.lastPre != nil && w.data.PreTest.N > 0 {
+			// Outside the measured time: the pretrained model on the
+			// test images of digits 0–4.
+			c := nn.Accuracy(w.lastPre, w.g, w.data.PreTest, OfflineBatch)
+			q[results.QAccuracy] = float64(c) / float64(w.data.PreTest.N)
+		}
 		return q
 	}
 	q[results.QTarget] = w.cfg.Target

@@ -654,6 +654,12 @@ static int jb_forward(void *np, const float *x, int rows, float *logits, int *fa
 			s = l->dnnl_primitive_execute(S->prim, n->stream, L->bmem ? 4 : 3, a);
 		}
 		if (s == dnnl_success) s = l->dnnl_stream_wait(n->stream);
+		if (P->rows != 0) {
+			// cgo's rule: C keeps no Go pointer after the call returns.
+			// The handles are set again at the next pass.
+			if (i == 0 && n->input == JB_IN_F32) l->dnnl_memory_set_data_handle(sm, NULL);
+			if (i == n->nl - 1 && n->epi_scale == NULL) l->dnnl_memory_set_data_handle(dm, NULL);
+		}
 		for (int t = 0; t < 2; t++) {
 			if (tmp[t] != NULL) {
 				l->dnnl_memory_destroy(tmp[t]);

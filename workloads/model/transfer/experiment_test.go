@@ -23,6 +23,7 @@ var (
 	maxSteps   = flag.Int("maxsteps", 0, "-experiment's budget, 0 for DefaultConfig's")
 	preEpochs  = flag.Int("preepochs", 0, "-experiment's pretraining epochs, 0 for DefaultConfig's")
 	hidden     = flag.Int("hidden", 0, "-experiment's width of both hidden layers, 0 for DefaultConfig's")
+	preLR      = flag.Float64("prelr", 0, "-experiment's pretraining learning rate, 0 for DefaultConfig's")
 )
 
 // TestExperiment is how DefaultConfig was chosen, kept so that it can be
@@ -49,6 +50,9 @@ func TestExperiment(t *testing.T) {
 	}
 	if *lr > 0 {
 		cfg.LR = float32(*lr)
+	}
+	if *preLR > 0 {
+		cfg.PretrainLR = float32(*preLR)
 	}
 	if *hidden > 0 {
 		cfg.Hidden = []int{*hidden, *hidden}

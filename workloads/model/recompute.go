@@ -1,0 +1,115 @@
+package model
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"runtime"
+	"sync"
+
+	"github.com/joulebench/joulebench/workloads/model/compress"
+	"github.com/joulebench/joulebench/workloads/model/nn"
+)
+
+// RecomputeAccuracy is the variant's accuracy on the full test set and its
+// fp32 reference's, computed by joulebench's pure-Go kernels (GoGemm, the
+// pure-Go int8 and sparse kernels; bf16 approximated by rounding the
+// weights to bf16, the activations staying fp32): no library is loaded, so a certifier can check a
+// record's stated accuracy without trusting the machine that made it. The
+// pure-Go arithmetic rounds differently from oneDNN and OpenBLAS, so a few
+// borderline images may change class; certify allows for that
+// (workloads.AccuracyTolerance).
+func (w *inference) RecomputeAccuracy(ctx context.Context) (acc, ref float64, err error) {
+	if err := ctx.Err(); err != nil {
+		return 0, 0, err
+	}
+	if acc, err = recomputed(w.v.file, w.v.engine); err != nil {
+		return 0, 0, err
+	}
+	refFile := "mlp.jbw.gz"
+	if w.v.model == "mnist-cnn" {
+		refFile = "cnn.jbw.gz"
+	}
+	ref, err = recomputed(refFile, "dense")
+	return acc, ref, err
+}
+
+var recomputeCache sync.Map // file+engine → *refEntry
+
+func recomputed(file, eng string) (float64, error) {
+	e, _ := recomputeCache.LoadOrStore(file+"|"+eng, &refEntry{})
+	ent := e.(*refEntry)
+	ent.once.Do(func() { ent.acc, ent.err = recompute(file, eng) })
+	return ent.acc, ent.err
+}
+
+func recompute(file, eng string) (float64, error) {
+	wf, _, err := embedded(file)
+	if err != nil {
+		return 0, err
+	}
+	set, err := loadMNIST()
+	if err != nil {
+		return 0, err
+	}
+	threads := runtime.NumCPU()
+	var fwd func(x []float32, n int) []float32
+	switch eng {
+	case "int8":
+		q, err := compress.QMLPFromWeights(wf)
+		if err != nil {
+			return 0, err
+		}
+		f := compress.NewQForward(q, OfflineBatch, threads)
+		defer f.Close()
+		fwd = f.Run
+	case "sparse":
+		m, err := nn.WeightsModel(wf)
+		if err != nil {
+			return 0, err
+		}
+		s, err := compress.NewSparseMLP(m)
+		if err != nil {
+			return 0, err
+		}
+		f := compress.NewSparseForward(s, OfflineBatch, threads)
+		defer f.Close()
+		fwd = f.Run
+	case "dense", "bf16":
+		m, err := nn.WeightsModel(wf)
+		if err != nil {
+			return 0, err
+		}
+		if eng == "bf16" {
+			for i := range m.Layers {
+				roundBF16(m.Layers[i].W)
+			}
+		}
+		f := nn.NewForward(m, nn.GoGemm{Threads: threads}, OfflineBatch)
+		fwd = f.Run
+	default:
+		return 0, fmt.Errorf("recompute accuracy: no pure-Go kernel for engine %q", eng)
+	}
+	correct := 0
+	x := set.Test.X
+	for s := 0; s < set.Test.N; s += OfflineBatch {
+		n := min(OfflineBatch, set.Test.N-s)
+		logits := fwd(x[s*784:(s+n)*784], n)
+		for r := 0; r < n; r++ {
+			if uint8(nn.Argmax(logits[r*10:r*10+10])) == set.Test.Y[s+r] {
+				correct++
+			}
+		}
+	}
+	return float64(correct) / float64(set.Test.N), nil
+}
+
+// roundBF16 rounds each value to the nearest bfloat16 (ties to even), as
+// oneDNN's f32→bf16 reorder does, and keeps it in float32.
+func roundBF16(v []float32) {
+	for i, f := range v {
+		b := math.Float32bits(f)
+		b += 0x7fff + (b>>16)&1
+		v[i] = math.Float32frombits(b &^ 0xffff)
+	}
+}
