@@ -1,6 +1,11 @@
 package workloads
 
-import "context"
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+)
 
 // Spec identifies a workload exactly, so that two runs of the same spec did
 // the same work.
@@ -150,3 +155,20 @@ type AccuracyChecker interface {
 // kernels round differently and may flip a few borderline images; a forged
 // figure is usually off by more.
 const AccuracyTolerance = 0.002
+
+// SpecHash is the content hash of a spec: the hex SHA-256 of the JSON
+// encoding of {name, version, params}. encoding/json writes struct fields
+// in order and map keys sorted, with no insignificant space, so the bytes
+// are canonical.
+func SpecHash(name, version string, params map[string]string) string {
+	b, err := json.Marshal(struct {
+		Name    string            `json:"name"`
+		Version string            `json:"version"`
+		Params  map[string]string `json:"params"`
+	}{name, version, params})
+	if err != nil {
+		panic(err) // strings only: cannot fail
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}

@@ -254,11 +254,22 @@ func paretoCell(r metrics.ModelRow) string {
 // renderSimple renders a plain table in the run table's style; the first
 // left columns are aligned left.
 func renderSimple(head []string, rows [][]string, left int) (string, error) {
+	l := make([]bool, len(head))
+	for j := range l {
+		l[j] = j < left
+	}
+	return renderRows(head, l, rows)
+}
+
+// renderRows renders a table in the run table's style: no borders, a line
+// under the header, columns aligned left where left says, right otherwise,
+// no trailing spaces.
+func renderRows(head []string, left []bool, rows [][]string) (string, error) {
 	aligns := make([]tw.Align, len(head))
 	h := make([]any, len(head))
 	for j := range head {
 		aligns[j] = tw.AlignRight
-		if j < left {
+		if left[j] {
 			aligns[j] = tw.AlignLeft
 		}
 		h[j] = head[j]

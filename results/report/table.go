@@ -7,10 +7,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/renderer"
-	"github.com/olekukonko/tablewriter/tw"
-
 	"github.com/joulebench/joulebench/metrics"
 	"github.com/joulebench/joulebench/metrics/carbon"
 	"github.com/joulebench/joulebench/results"
@@ -492,15 +488,6 @@ func undefinedIn(s metrics.Summary, wl results.Workload, undefined func(metrics.
 // borders or column rules, so that the figures, not the lines, take the
 // width. Trailing spaces are trimmed.
 func renderRunTable(cols []*column, rec *results.Record) (string, error) {
-	aligns := make([]tw.Align, len(cols))
-	head := make([]any, len(cols))
-	for j, c := range cols {
-		aligns[j] = tw.AlignRight
-		if c.left {
-			aligns[j] = tw.AlignLeft
-		}
-		head[j] = c.head
-	}
 	// The reps column says how many repetitions the shown figures used
 	// when some of them had a figure undefined, and which figures: "5 (4
 	// with energy)" when only the energy figures lost repetitions (a
@@ -527,41 +514,23 @@ func renderRunTable(cols []*column, rec *results.Record) (string, error) {
 			repsCells[i] += fmt.Sprintf(" (%d with energy)", usedE)
 		}
 	}
-	var b strings.Builder
-	t := tablewriter.NewTable(&b,
-		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
-			Borders: tw.BorderNone,
-			Symbols: tw.NewSymbols(tw.StyleLight),
-			Settings: tw.Settings{
-				Separators: tw.Separators{BetweenColumns: tw.Off},
-				Lines:      tw.Lines{ShowHeaderLine: tw.On},
-			},
-		})),
-		tablewriter.WithHeaderAutoFormat(tw.Off),
-		tablewriter.WithHeaderAlignmentConfig(tw.CellAlignment{PerColumn: aligns}),
-		tablewriter.WithRowAlignmentConfig(tw.CellAlignment{PerColumn: aligns}),
-	)
-	t.Header(head...)
+	heads := make([]string, len(cols))
+	left := make([]bool, len(cols))
+	for j, c := range cols {
+		heads[j], left[j] = c.head, c.left
+	}
+	rows := make([][]string, len(rec.Workloads))
 	for i := range rec.Workloads {
-		row := make([]any, len(cols))
+		row := make([]string, len(cols))
 		for j, c := range cols {
 			row[j] = c.cells[i]
 			if c.head == "reps" {
 				row[j] = repsCells[i]
 			}
 		}
-		if err := t.Append(row...); err != nil {
-			return "", err
-		}
+		rows[i] = row
 	}
-	if err := t.Render(); err != nil {
-		return "", err
-	}
-	lines := strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
-	for i, l := range lines {
-		lines[i] = strings.TrimRight(l, " ")
-	}
-	return strings.Join(lines, "\n") + "\n", nil
+	return renderRows(heads, left, rows)
 }
 
 // headOf is the head of the first column whose head ends in suffix.

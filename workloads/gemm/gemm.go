@@ -2,9 +2,6 @@ package gemm
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -130,26 +127,16 @@ func parseName(name string) (prec string, n int, err error) {
 	return prec, n, nil
 }
 
-// makeSpec builds the Spec. Hash is the hex SHA-256 of the JSON encoding of
-// {name, version, params}: encoding/json writes struct fields in order and
-// map keys sorted, with no insignificant space, so the bytes are canonical.
+// makeSpec builds the Spec; Hash is workloads.SpecHash of name, version
+// and params.
 func makeSpec(name, prec string, n int) workloads.Spec {
 	params := map[string]string{"precision": prec, "n": strconv.Itoa(n)}
-	b, err := json.Marshal(struct {
-		Name    string            `json:"name"`
-		Version string            `json:"version"`
-		Params  map[string]string `json:"params"`
-	}{name, Version, params})
-	if err != nil {
-		panic(err) // strings only: cannot fail
-	}
-	sum := sha256.Sum256(b)
 	return workloads.Spec{
 		Name:         name,
 		Version:      Version,
 		Params:       params,
 		WorkUnit:     WorkUnit,
-		Hash:         hex.EncodeToString(sum[:]),
+		Hash:         workloads.SpecHash(name, Version, params),
 		FLOPsPerItem: FLOPs(n),
 	}
 }

@@ -16,7 +16,6 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -178,16 +177,7 @@ func New(name string, opts workloads.Options) (workloads.Workload, error) {
 // makeSpec builds a Spec whose Hash is the SHA-256 of the canonical JSON
 // of name, version and params, as the GEMM workloads' is.
 func makeSpec(name string, params map[string]string, unit string, flops float64) workloads.Spec {
-	b, err := json.Marshal(struct {
-		Name    string            `json:"name"`
-		Version string            `json:"version"`
-		Params  map[string]string `json:"params"`
-	}{name, Version, params})
-	if err != nil {
-		panic(err)
-	}
-	sum := sha256.Sum256(b)
-	return workloads.Spec{Name: name, Version: Version, Params: params, WorkUnit: unit, Hash: hex.EncodeToString(sum[:]), FLOPsPerItem: flops}
+	return workloads.Spec{Name: name, Version: Version, Params: params, WorkUnit: unit, Hash: workloads.SpecHash(name, Version, params), FLOPsPerItem: flops}
 }
 
 var embeddedCache sync.Map // file → *embeddedEntry
