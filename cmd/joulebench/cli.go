@@ -60,6 +60,7 @@ func commands() []command {
 		{"certify", "RECORD --key KEY [--allow-estimated] [--spec FILE] [--profile P]", "judge a record by the spec and sign a certificate (in-toto/DSSE)", cmdCertify},
 		{"verify", "CERT --pub PUB [--pub PUB...] [--record RECORD] [--spec FILE]", "check a certificate's signature, record and every figure", cmdVerify},
 		{"reproduce", "CERT --pub PUB --key KEY [--out DIR]", "verify, rerun the same work here, compare, sign the outcome", cmdReproduce},
+		{"results", "list|show ID|reindex|top --workload W [--metric M] [--out DIR]", "the SQLite index of OUT's records: list, show, rebuild, rank by work per joule", cmdResults},
 		{"version", "", "print the version", cmdVersion},
 	}
 }
