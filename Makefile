@@ -12,6 +12,9 @@ LDFLAGS   := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 # bf16 kernels of the model workloads (loaded at run time; its headers are
 # needed at build time).
 APT_PKGS  := gcc libc6-dev libopenblas-dev libdnnl-dev jq openssl
+# chromium renders the HTML report in a real browser in the test suite
+# (results/report's chromedp test); only `make test` installs it.
+TEST_PKGS := chromium
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 BENCHSTAT   := golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 # cosign is not a dependency: `make cosign-check` builds it (about 5 minutes,
@@ -20,7 +23,7 @@ COSIGN      := github.com/sigstore/cosign/v2/cmd/cosign@v2.4.1
 
 export CGO_ENABLED := 1
 
-.PHONY: all deps build demo test bench lint fuzz cosign-check clean models
+.PHONY: all deps test-deps build demo test bench lint fuzz cosign-check clean models
 
 all: build
 
@@ -50,8 +53,19 @@ models: build
 	./$(BIN) train --models workloads/model/weights --out results
 	$(MAKE) build
 
+## test-deps: what the test suite needs beyond deps (a headless browser)
+test-deps: deps
+	@if ! command -v dpkg >/dev/null 2>&1; then exit 0; fi; \
+	missing=""; for p in $(TEST_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	echo "test-deps: installing$$missing"; \
+	if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null 2>&1; then SUDO=sudo; \
+	else echo "test-deps: no root to install$$missing; the browser test will say it is skipped"; exit 0; fi; \
+	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null || \
+	echo "test-deps: could not install$$missing; the browser test will say it is skipped"
+
 ## test: the whole test suite (race detector on the concurrent packages)
-test: deps
+test: test-deps
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./harness/...
 	$(GO) test -count=1 ./...

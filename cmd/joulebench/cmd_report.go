@@ -5,6 +5,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/joulebench/joulebench/internal/infile"
 
 	"github.com/joulebench/joulebench/results"
 	"github.com/joulebench/joulebench/results/report"
@@ -17,6 +22,12 @@ func cmdReport(_ context.Context, args []string, stdout, stderr io.Writer) error
 	emissions := fs.String("emissions-csv", "", "append the record to FILE in CodeCarbon's emissions.csv columns")
 	wide := fs.Bool("wide", false, "show every column of the table (s/rep, W, net-of-idle figures, BLAS per workload), however wide; the default fits 120 columns")
 	stats := fs.Bool("stats", false, "after the table, every figure's n, median, mean, sd, cv and 95% CI")
+	htmlOut := fs.String("html", "", "also write one self-contained HTML report (inline SVG plots, prints on A4) to FILE")
+	mdOut := fs.String("md", "", "also write the report in Markdown, for READMEs and papers, to FILE")
+	pngDir := fs.String("png", "", "also write every plot as a PNG file into DIR")
+	statement := fs.Bool("statement", false, "print the paragraph for a paper's compute-and-emissions section instead of the table")
+	var pubs listFlag
+	fs.Var(&pubs, "pub", "with a certificate: verify it with this public key and put the result in the HTML report (repeatable)")
 	var cf carbonFlags
 	cf.register(fs)
 	pos, err := parse(fs, args)
@@ -24,9 +35,10 @@ func cmdReport(_ context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	if len(pos) != 1 {
-		return usagef("report takes one RECORD (a record.json or its run directory)")
+		return usagef("report takes one RECORD or CERT (a record.json, a certificate, or the run directory that holds them)")
 	}
-	rec, err := results.ReadFile(pos[0])
+	recPath, certPath := reportInputs(pos[0])
+	rec, err := results.ReadFile(recPath)
 	if err != nil {
 		return usageError{fmt.Errorf("%w (give a record.json, or the run directory that holds one, e.g. results/RUN-ID)", err)}
 	}
@@ -40,6 +52,17 @@ func cmdReport(_ context.Context, args []string, stdout, stderr io.Writer) error
 		if err := account(rec, o); err != nil {
 			return usageError{err}
 		}
+	}
+	if *statement {
+		st, err := report.Statement(rec)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, st)
+		return nil
+	}
+	if err := writeReports(rec, recPath, certPath, pubs, *htmlOut, *mdOut, *pngDir, stderr); err != nil {
+		return err
 	}
 	var tbl bytes.Buffer
 	if err := report.WriteTableOptions(&tbl, rec, report.TableOptions{Wide: *wide}); err != nil {
@@ -57,6 +80,86 @@ func cmdReport(_ context.Context, args []string, stdout, stderr io.Writer) error
 		if err := report.AppendCodeCarbonCSV(*emissions, rec); err != nil {
 			return usageError{err}
 		}
+	}
+	return nil
+}
+
+// reportInputs finds the record and the certificate (if any) that arg
+// names: a run directory holds record.json and maybe the certificate; a
+// certificate's record is the record.json beside it.
+func reportInputs(arg string) (recPath, certPath string) {
+	if st, err := os.Stat(arg); err == nil && st.IsDir() {
+		recPath = filepath.Join(arg, results.RecordFile)
+		if _, err := os.Stat(filepath.Join(arg, CertificateFile)); err == nil {
+			certPath = filepath.Join(arg, CertificateFile)
+		}
+		return recPath, certPath
+	}
+	if strings.HasSuffix(arg, ".dsse.json") {
+		return filepath.Join(filepath.Dir(arg), results.RecordFile), arg
+	}
+	return arg, ""
+}
+
+// writeReports writes the HTML, Markdown and PNG reports that were asked
+// for, each atomically, and says where on stderr.
+func writeReports(rec *results.Record, recPath, certPath string, pubs []string, htmlOut, mdOut, pngDir string, stderr io.Writer) error {
+	if htmlOut != "" {
+		opt := report.HTMLOptions{RecordPath: recPath, CertPath: certPath}
+		if certPath != "" {
+			env, err := infile.Read(certPath, infile.MaxCertificate)
+			if err != nil {
+				return usageError{err}
+			}
+			opt.Certificate = env
+			if len(pubs) > 0 {
+				var details bytes.Buffer
+				if _, err := verifyCert(certPath, pubs, recPath, "", &details); err != nil {
+					opt.Verified = "NOT VERIFIED: " + err.Error() + "\n" + details.String()
+				} else {
+					opt.Verified = "VERIFIED with " + strings.Join(pubs, ", ") + "\n" + details.String()
+				}
+			}
+		}
+		var b bytes.Buffer
+		if err := report.WriteHTML(&b, rec, opt); err != nil {
+			return err
+		}
+		if err := results.WriteFileAtomic(htmlOut, b.Bytes(), 0o644); err != nil {
+			return usageError{fmt.Errorf("--html %s: %w", htmlOut, err)}
+		}
+		fmt.Fprintf(stderr, "report: %s\n", htmlOut)
+	}
+	if pngDir != "" {
+		if err := os.MkdirAll(pngDir, 0o755); err != nil {
+			return usageError{fmt.Errorf("--png %s: %w", pngDir, err)}
+		}
+		files, err := report.WritePNGs(pngDir, rec)
+		if err != nil {
+			return err
+		}
+		for _, f := range files {
+			fmt.Fprintf(stderr, "plot: %s\n", f)
+		}
+	}
+	if mdOut != "" {
+		var opt report.MarkdownOptions
+		if pngDir != "" {
+			// The Markdown links the PNGs as it sees them.
+			if rel, err := filepath.Rel(filepath.Dir(mdOut), pngDir); err == nil {
+				opt.PNGDir = filepath.ToSlash(rel)
+			} else {
+				opt.PNGDir = pngDir
+			}
+		}
+		var b bytes.Buffer
+		if err := report.WriteMarkdownOptions(&b, rec, opt); err != nil {
+			return err
+		}
+		if err := results.WriteFileAtomic(mdOut, b.Bytes(), 0o644); err != nil {
+			return usageError{fmt.Errorf("--md %s: %w", mdOut, err)}
+		}
+		fmt.Fprintf(stderr, "markdown: %s\n", mdOut)
 	}
 	return nil
 }

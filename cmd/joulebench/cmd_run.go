@@ -21,6 +21,7 @@ import (
 	"github.com/joulebench/joulebench/metrics/carbon"
 	"github.com/joulebench/joulebench/results"
 	"github.com/joulebench/joulebench/results/report"
+	"github.com/joulebench/joulebench/results/store"
 	"github.com/joulebench/joulebench/workloads"
 )
 
@@ -256,6 +257,14 @@ func measure(ctx context.Context, args []string, stdout, stderr io.Writer) (path
 		return recPath, rec, errors.Join(runErr, err)
 	}
 	fmt.Fprintf(stderr, "record: %s\n", recPath)
+	// The HTML report and the index are for reading the record; a failure
+	// to write either loses nothing measured and is a warning.
+	if err := writeReports(rec, recPath, "", nil, filepath.Join(dir, "report.html"), "", "", stderr); err != nil {
+		fmt.Fprintf(stderr, "WARNING: no HTML report: %v\n", err)
+	}
+	if err := store.AddRun(f.out, recPath); err != nil {
+		fmt.Fprintf(stderr, "WARNING: the results index was not updated (joulebench results reindex --out %s rebuilds it): %v\n", f.out, err)
+	}
 	if f.emissionsCSV != "" {
 		if err := report.AppendCodeCarbonCSV(f.emissionsCSV, rec); err != nil {
 			return recPath, rec, errors.Join(runErr, err)

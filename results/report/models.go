@@ -261,9 +261,13 @@ func renderSimple(head []string, rows [][]string, left int) (string, error) {
 	return renderRows(head, l, rows)
 }
 
-// renderRows renders a table in the run table's style: no borders, a line
-// under the header, columns aligned left where left says, right otherwise,
-// no trailing spaces.
+// RenderTable renders a table in the run table's style: no borders, a
+// line under the header, columns aligned left where left says, right
+// otherwise, no trailing spaces.
+func RenderTable(head []string, left []bool, rows [][]string) (string, error) {
+	return renderRows(head, left, rows)
+}
+
 func renderRows(head []string, left []bool, rows [][]string) (string, error) {
 	aligns := make([]tw.Align, len(head))
 	h := make([]any, len(head))
