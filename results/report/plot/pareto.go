@@ -2,6 +2,7 @@ package plot
 
 import (
 	"sort"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -27,6 +28,16 @@ func Pareto(rec *results.Record) (*plot.Plot, error) {
 	p := newPlot("Accuracy against energy per inference", "gross energy per inference (J, log scale)", "accuracy (%)", badge)
 	stamp(p, badge)
 	var vals []float64
+	// With more than one model (MLP and CNN), the points of all but the
+	// commonest are labelled with their model too.
+	count := map[string]int{}
+	main := ""
+	for _, r := range rows {
+		count[r.Model]++
+		if count[r.Model] > count[main] {
+			main = r.Model
+		}
+	}
 	var labels plotter.XYLabels
 	var unranked []ciPoint
 	drawn := 0
@@ -43,12 +54,19 @@ func Pareto(rec *results.Record) (*plot.Plot, error) {
 				Line:  draw.LineStyle{Color: seriesColor(si), Width: vg.Points(1)},
 			}
 			label := r.Variant
-			if label == "" {
+			if r.Model != main {
+				label = strings.TrimPrefix(r.Model, "mnist-") + " " + r.Variant
+			}
+			if label == "" || label == " " {
 				label = r.Name
 			}
 			if !r.Ranked {
 				q.Glyph.Color, q.Glyph.Shape, q.Line.Color = grey, hollowShape(si), grey
-				label += " (not ranked: " + notRanked(r) + ")"
+				if len(scen) == 1 {
+					label += " (not ranked: " + notRanked(r) + ")"
+				} else {
+					label += " (not ranked)"
+				}
 				unranked = append(unranked, q)
 			} else {
 				pts = append(pts, q)
