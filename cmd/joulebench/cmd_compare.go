@@ -211,7 +211,18 @@ func cmdCompare(_ context.Context, args []string, stdout, stderr io.Writer) erro
 		if w == "" {
 			w = pairs[0][0].workload
 		}
-		if err := writeComparePlot(*plotOut, legend, allRecs, w); err != nil {
+		// Only the records compared on w are drawn: the base, and each
+		// record whose w passed the same checks as the table's.
+		names, recs := []string{legend[0]}, []*results.Record{allRecs[0]}
+		for _, p := range pairs {
+			if p[0].workload == w && p[1].workload == w {
+				names, recs = append(names, legend[p[1].idx]), append(recs, allRecs[p[1].idx])
+			}
+		}
+		if len(recs) < 2 {
+			return usagef("--plot: %s is compared in no record but the first (see \"not compared\")", w)
+		}
+		if err := writeComparePlot(*plotOut, names, recs, w); err != nil {
 			return err
 		}
 		fmt.Fprintf(stderr, "plot: %s\n", *plotOut)

@@ -38,6 +38,14 @@ func cmdReport(_ context.Context, args []string, stdout, stderr io.Writer) error
 		return usagef("report takes one RECORD or CERT (a record.json, a certificate, or the run directory that holds them)")
 	}
 	recPath, certPath := reportInputs(pos[0])
+	if len(pubs) > 0 && (*htmlOut == "" || certPath == "") {
+		return usagef("--pub verifies a certificate for the HTML report: give a certificate (or its run directory) and --html FILE")
+	}
+	if certPath != "" && cf.set() && *htmlOut != "" {
+		// The page would show recomputed carbon beside a certificate that
+		// signed other figures.
+		return usagef("--region, --pue and --intensity-file recompute the carbon a certificate signed; make the HTML report of %s without them", certPath)
+	}
 	rec, err := results.ReadFile(recPath)
 	if err != nil {
 		return usageError{fmt.Errorf("%w (give a record.json, or the run directory that holds one, e.g. results/RUN-ID)", err)}

@@ -39,7 +39,7 @@ func resultsRecord(t *testing.T, out string, i int, scale float64, method string
 		Tool:   results.Tool{Name: "joulebench", Version: "test"},
 		Host:   results.Host{Hostname: fmt.Sprintf("node%d", i), CPUModel: "Test CPU", LogicalCPUs: 8, OS: "linux", Arch: "amd64"},
 		Config: results.Config{Suite: "quick", SuiteVersion: "1", IntervalS: 0.1, MinTimeS: 1, Reps: 3, MinReadings: 10, MaxCV: 0.2},
-		Meters: []results.Meter{{Name: "m", Method: method, Estimated: method == results.MethodModel,
+		Meters: []results.Meter{{Name: map[bool]string{true: "estimate", false: "rapl"}[method == results.MethodModel], Method: method, Estimated: method == results.MethodModel,
 			Domains: []results.Domain{{Name: "package-0", Kind: "package", InTotal: true}}}},
 	}
 	w := results.Workload{Name: "gemm-fp64-1024", Version: "1", WorkUnit: "GEMM call", Check: &results.Check{Name: "freivalds", OK: true}}
@@ -87,7 +87,7 @@ func TestResultsCLI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"run       20261130T100002Z-abc002", "meters    m:counter", "gemm-fp64-1024", "20 ["} {
+	for _, want := range []string{"run       20261130T100002Z-abc002", "meters    rapl:counter", "gemm-fp64-1024", "20 ["} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("show lacks %q:\n%s", want, stdout)
 		}
@@ -97,7 +97,7 @@ func TestResultsCLI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"machines ranked by GFLOP/J (higher is better)", "ranks 2–3 tie: their 95% intervals overlap",
+	for _, want := range []string{"machines ranked by GFLOP/J (higher is better)", "ranks 2–3 tie: each one's 95% interval overlaps rank 2's",
 		"figures, not measurements: ranked apart"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("top lacks %q:\n%s", want, stdout)

@@ -6,6 +6,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"unicode"
 
 	"github.com/joulebench/joulebench/results"
 )
@@ -232,7 +233,15 @@ func mdEscape(s string) string {
 			b.WriteString("&amp;")
 		case '\n', '\r':
 			b.WriteByte(' ')
+		case '$', '@':
+			// GitHub's math and mentions.
+			b.WriteByte('\\')
+			b.WriteRune(r)
 		default:
+			if unicode.IsControl(r) || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) {
+				b.WriteRune('\ufffd') // no escape sequences or bidi overrides
+				continue
+			}
 			b.WriteRune(r)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/joulebench/joulebench/certify"
 	"github.com/joulebench/joulebench/metrics"
@@ -140,16 +141,26 @@ func fromRecord(path string, data []byte, rec *results.Record, now time.Time) (*
 		Suite: rec.Config.Suite, SuiteVersion: rec.Config.SuiteVersion, ToolVersion: rec.Tool.Version,
 		Measurement: Measured, Level: -1, IndexedAt: now.UTC(),
 	}
+	for _, m := range rec.Meters {
+		r.Meters = append(r.Meters, clean(m.Name+":"+m.Method))
+	}
+	// What the record says is printed to terminals: no control codes, line
+	// breaks or bidirectional overrides get through to forge a row.
+	for _, f := range []*string{&r.Hostname, &r.CPUModel, &r.Arch, &r.Suite, &r.SuiteVersion, &r.ToolVersion, &r.IncompleteReason} {
+		*f = clean(*f)
+	}
+	// Whether the figures are measured is certify's judgement (the level
+	// follows from what each meter is, not from what the record calls
+	// it), so a fake meter relabelled "counter" is not ranked among
+	// measurements.
+	r.Level, r.LevelName, r.LevelReason = level(rec)
 	switch {
-	case metrics.Synthetic(rec):
+	case r.Level >= 1:
+	case metrics.Synthetic(rec) || strings.Contains(r.LevelName, "synthetic") || strings.Contains(r.LevelReason, "synthetic"):
 		r.Measurement = Synthetic
-	case metrics.Estimated(rec):
+	default:
 		r.Measurement = Estimated
 	}
-	for _, m := range rec.Meters {
-		r.Meters = append(r.Meters, m.Name+":"+m.Method)
-	}
-	r.Level, r.LevelName, r.LevelReason = level(rec, r.Measurement)
 
 	sums := metrics.Summarize(rec)
 	models := map[string]metrics.ModelRow{}
@@ -159,9 +170,9 @@ func fromRecord(path string, data []byte, rec *results.Record, now time.Time) (*
 	for i, w := range rec.Workloads {
 		s := sums[i]
 		wl := Workload{
-			Name: w.Name, Version: w.Version, ContentHash: w.ContentHash, WorkUnit: w.WorkUnit,
-			Model: w.Params[results.ParamModel], Variant: w.Params[results.ParamVariant], Scenario: w.Params[results.ParamScenario],
-			Reps: len(w.Reps), Valid: s.Validity.Valid, InvalidReasons: strings.Join(s.Validity.Failed(), "\n"), Error: w.Error,
+			Name: clean(w.Name), Version: clean(w.Version), ContentHash: clean(w.ContentHash), WorkUnit: clean(w.WorkUnit),
+			Model: clean(w.Params[results.ParamModel]), Variant: clean(w.Params[results.ParamVariant]), Scenario: clean(w.Params[results.ParamScenario]),
+			Reps: len(w.Reps), Valid: s.Validity.Valid, InvalidReasons: cleanLines(s.Validity.Failed()), Error: clean(w.Error),
 			JPerItem: intervalOf(s.Stats[metrics.FigJPerItem]), FLOPsPerJ: intervalOf(s.Stats[metrics.FigFLOPsPerJ]),
 			Accuracy: math.NaN(), ReferenceAccuracy: math.NaN(), Ranked: s.Validity.Valid,
 		}
@@ -181,15 +192,7 @@ func fromRecord(path string, data []byte, rec *results.Record, now time.Time) (*
 // level judges rec by the built-in spec for its measurement level only.
 // Evaluate computes a whole certificate; the level is the part of it that
 // needs no signature and no choice of profile to mean something.
-func level(rec *results.Record, measurement string) (int, string, string) {
-	if measurement != Measured {
-		// Evaluate would say the same; this needs no evaluation.
-		name := levelSpec.LevelName(0)
-		if measurement == Synthetic {
-			name = "synthetic: fake meter"
-		}
-		return 0, name, "the energy in the total is " + measurement + ", not measured"
-	}
+func level(rec *results.Record) (int, string, string) {
 	now := rec.FinishedAt
 	if now.IsZero() {
 		now = time.Unix(0, 0)
@@ -220,4 +223,27 @@ func absPath(dir, p string) string {
 		return p
 	}
 	return filepath.Join(dir, p)
+}
+
+// clean replaces control characters (line breaks, escape sequences) and
+// bidirectional overrides with U+FFFD: a record's text is shown in
+// terminals and tables, and must not be able to move the cursor, colour
+// the screen or start a forged row.
+func clean(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) {
+			return '\ufffd'
+		}
+		return r
+	}, s)
+}
+
+// cleanLines cleans each line and joins them with line breaks, which
+// separate the reasons.
+func cleanLines(lines []string) string {
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		out[i] = clean(l)
+	}
+	return strings.Join(out, "\n")
 }

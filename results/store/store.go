@@ -61,7 +61,9 @@ func dsn(path string) string {
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Set("_txlock", "immediate")
-	u := url.URL{Scheme: "file", Opaque: filepath.ToSlash(path), RawQuery: q.Encode()}
+	// '?' and '#' in a path would start the query or fragment.
+	p := strings.NewReplacer("%", "%25", "?", "%3F", "#", "%23").Replace(filepath.ToSlash(path))
+	u := url.URL{Scheme: "file", Opaque: p, RawQuery: q.Encode()}
 	return u.String()
 }
 
@@ -93,7 +95,9 @@ func versionError(dbPath string, version int) error {
 // open opens dbPath, creates the schema in an empty database, and returns
 // the schema version the index has.
 func open(dbPath string) (*Store, int, error) {
-	if fi, err := os.Stat(dbPath); err == nil && !fi.Mode().IsRegular() {
+	if fi, err := os.Lstat(dbPath); err == nil && !fi.Mode().IsRegular() {
+		// A symbolic link is refused too: the index would be written
+		// wherever it points.
 		return nil, 0, fmt.Errorf("open index %s: %w: not a regular file", dbPath, ErrNotIndex)
 	}
 	if err := os.MkdirAll(filepath.Dir(dbPath), 0o755); err != nil {

@@ -83,11 +83,11 @@ type Entry struct {
 	Why string
 }
 
-// Tie is a run of ranks whose 95% intervals each overlap the one above.
+// Tie is a run of ranks whose 95% intervals each overlap the first's.
 type Tie struct{ From, To int }
 
 func (t Tie) String() string {
-	return fmt.Sprintf("ranks %d–%d tie: their 95%% intervals overlap", t.From, t.To)
+	return fmt.Sprintf("ranks %d–%d tie: each one's 95%% interval overlaps rank %d's", t.From, t.To, t.From)
 }
 
 // Top ranks the indexed records by a workload's work per joule. workload
@@ -145,6 +145,25 @@ func (s *Store) Top(workload, metric string) (*Ranking, error) {
 	}
 	rk.Metric = metric
 
+	// Only the same work is ranked together: the same workload version
+	// and parameters (content hash); for model variants, the same
+	// workload version. The largest such group is ranked; the others are
+	// listed, unranked, with the reason.
+	keyOf := func(w Workload) string {
+		if rk.Variants {
+			return w.Version
+		}
+		return w.Name + "\x00" + w.Version + "\x00" + w.ContentHash
+	}
+	count := map[string]int{}
+	mainKey := ""
+	for _, w := range ws {
+		k := keyOf(w)
+		count[k]++
+		if count[k] > count[mainKey] || (count[k] == count[mainKey] && k < mainKey) {
+			mainKey = k
+		}
+	}
 	measured := Section{Title: "measured"}
 	estimated := Section{Title: "estimated or synthetic", Estimated: true}
 	for i, w := range ws {
@@ -163,6 +182,8 @@ func (s *Store) Top(workload, metric string) (*Ranking, error) {
 			e.Value = Interval{1 / w.JPerItem.Median, 1 / w.JPerItem.High, 1 / w.JPerItem.Low}
 		}
 		switch {
+		case keyOf(w) != mainKey:
+			e.Why = fmt.Sprintf("not comparable: version %q, parameters %.12s…, unlike the ranked runs", w.Version, w.ContentHash)
 		case !e.Value.Defined():
 			e.Why = "no " + rk.Unit + " figure"
 		case !w.Valid:
@@ -216,7 +237,9 @@ func rankSection(sec *Section, higher bool) {
 			continue
 		}
 		es[i].Position = i + 1
-		if i == 0 || !overlap(es[i-1].Value, es[i].Value) {
+		// A tie is with the first entry of the tie, not a chain: A ties
+		// with B and B with C does not make A and C a tie.
+		if i == 0 || !overlap(es[start].Value, es[i].Value) {
 			start = i
 		}
 		es[i].Rank = fmt.Sprint(start + 1)

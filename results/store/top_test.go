@@ -47,7 +47,7 @@ func TestTopTie(t *testing.T) {
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("measured ranks:\n got %v\nwant %v", got, want)
 	}
-	if len(m.Ties) != 1 || m.Ties[0].String() != "ranks 2–3 tie: their 95% intervals overlap" {
+	if len(m.Ties) != 1 || m.Ties[0].String() != "ranks 2–3 tie: each one's 95% interval overlaps rank 2's" {
 		t.Errorf("ties: %v", m.Ties)
 	}
 	if e := m.Entries[3]; !strings.Contains(e.Why, "invalid: repetitions: 2 of the 3") || e.Position != 0 {
@@ -143,4 +143,50 @@ func FuzzDecodeUnverified(f *testing.F) {
 			t.Errorf("no error but kind %q", c.Kind)
 		}
 	})
+}
+
+// The review's case: a fake meter's record that calls its method
+// "counter" is not filed among measurements; certify's level decides.
+func TestRelabelledFakeMeterNotMeasured(t *testing.T) {
+	out := t.TempDir()
+	rec := testRecord(runID(0), t0, 1)
+	rec.Meters[0].Name = "fake" // the fake meter, its method edited to counter
+	writeRecord(t, out, rec)
+	s := openIndex(t, out)
+	if _, err := s.Reindex(out); err != nil {
+		t.Fatal(err)
+	}
+	rk, err := s.Top("gemm-fp64-1024", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sec := range rk.Sections {
+		if !sec.Estimated {
+			t.Errorf("a relabelled fake meter ranked among measurements: %+v", sec)
+		}
+	}
+}
+
+// Runs of another workload version are listed, not ranked with the rest.
+func TestTopOtherVersionNotRanked(t *testing.T) {
+	out := t.TempDir()
+	for i := 0; i < 2; i++ {
+		writeRecord(t, out, testRecord(runID(i), t0, 1+float64(i)))
+	}
+	odd := testRecord(runID(2), t0, 0.1)
+	odd.Workloads[0].Version, odd.Workloads[0].ContentHash = "99", "other"
+	writeRecord(t, out, odd)
+	s := openIndex(t, out)
+	if _, err := s.Reindex(out); err != nil {
+		t.Fatal(err)
+	}
+	rk, err := s.Top("gemm-fp64-1024", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range rk.Sections[0].Entries {
+		if e.RunID == runID(2) && (e.Rank != "-" || !strings.Contains(e.Why, "not comparable")) {
+			t.Errorf("another version ranked: %+v", e)
+		}
+	}
 }
