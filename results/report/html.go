@@ -215,6 +215,29 @@ func buildPage(rec *results.Record) (*page, error) {
 		if errors.As(cert.Refusal(false), &re) {
 			p.Refusal = re.Reasons
 		}
+		// The banner follows certify, which judges each meter by what it
+		// is, not by the method the record states: a fake meter whose
+		// method was edited to "counter" still says SYNTHETIC here, and a
+		// record whose figures its own readings contradict is not VALID.
+		if cert.Level.Level == 0 && p.Banner == "" {
+			p.Banner, p.BannerWhy = "NOT MEASURED", "certify judges this record level 0: "+cert.Level.Reason
+			if strings.Contains(cert.Level.String(), "synthetic") || strings.Contains(cert.Level.Reason, "synthetic") {
+				p.Banner = "SYNTHETIC"
+			}
+		}
+		for _, r := range cert.Rules {
+			if r.Hard && !r.Pass && (r.Name == "raw readings" || r.Name == "meter methods" || r.Name == "meter readings") {
+				who := ""
+				if r.Workload != "" {
+					who = r.Workload + ": "
+				}
+				p.Failures = append(p.Failures, who+"the record contradicts itself: "+r.Name+": "+r.Reason)
+				if len(rec.Workloads) > 0 {
+					p.Valid = false
+					p.ValidWhy = "the record's figures do not follow from its own meter readings and meters"
+				}
+			}
+		}
 		for _, wr := range cert.Workloads {
 			if wr.Class == "" {
 				continue
@@ -394,7 +417,11 @@ func disclosure(rec *results.Record, est, syn bool) []kv {
 		out = append(out, kv{"carbon", "the record has no carbon accounting (no intensity, PUE or embodied carbon): no gCO2e figures"})
 	}
 	t := wholeRun(rec)
-	v := fmt.Sprintf("%s%s over %.1f s (idle baseline, warm-ups and repetitions)", t.Energy, kind, t.Seconds)
+	span := "idle baseline, warm-ups and repetitions"
+	if t.FromReadings {
+		span = "first meter reading to last: the phases and the checks between them"
+	}
+	v := fmt.Sprintf("%s%s over %.1f s (%s)", t.Energy, kind, t.Seconds, span)
 	if !math.IsNaN(t.Grams) {
 		v += fmt.Sprintf("; %s gCO2e%s", sig3(t.Grams), kind)
 	}

@@ -360,3 +360,20 @@ func TestHTMLCertifySize(t *testing.T) {
 	}
 	assertSelfContained(t, page)
 }
+
+// The review's case: a fake meter's record whose method is edited to
+// "counter" still gets the SYNTHETIC banner, from certify's judgement of
+// the meter by what it is.
+func TestHTMLBannerFollowsCertify(t *testing.T) {
+	rec := mustReadHTMLCase(t, "fake-carbon")
+	for i := range rec.Meters {
+		rec.Meters[i].Method = results.MethodCounter
+	}
+	page := writeHTML(t, rec, HTMLOptions{})
+	if !strings.Contains(page, `id="banner" class="banner">SYNTHETIC`) && !strings.Contains(page, `id="banner" class="banner">NOT MEASURED`) {
+		t.Errorf("a relabelled fake meter's page has no banner:\n%.2000s", page)
+	}
+	if !strings.Contains(page, "the record contradicts itself: meter methods") {
+		t.Error("the page does not say the record contradicts itself")
+	}
+}

@@ -95,7 +95,11 @@ func Statement(rec *results.Record) (string, error) {
 	}
 
 	t := wholeRun(rec)
-	total := fmt.Sprintf("The whole run (idle baseline, warm-ups and measured repetitions, %.0f s) used %s (%.3g kWh%s)", t.Seconds, t.Energy, t.Energy.KWh(), strings.TrimSuffix(strings.Replace(kind, " (", ", ", 1), ")"))
+	span := "idle baseline, warm-ups and measured repetitions"
+	if t.FromReadings {
+		span = "from the first meter reading to the last: idle baseline, warm-ups, repetitions and the checks between them"
+	}
+	total := fmt.Sprintf("The whole run (%s, %.0f s) used %s (%.3g kWh%s)", span, t.Seconds, t.Energy, t.Energy.KWh(), strings.TrimSuffix(strings.Replace(kind, " (", ", ", 1), ")"))
 	if c := rec.Carbon; c != nil {
 		where := "a grid intensity of " + sig3(c.GramsPerKWh) + " gCO2e/kWh"
 		switch c.Method {
@@ -203,6 +207,8 @@ func ruleNames(v metrics.Validity) []string {
 // runTotal is the energy and carbon of a whole run: every measured
 // phase, the idle baseline and warm-ups included.
 type runTotal struct {
+	// FromReadings: the total spans the first reading to the last.
+	FromReadings bool
 	Energy  metrics.Energy
 	Seconds float64
 	// Grams is the run's CO2e, operational plus embodied when known; NaN
@@ -211,7 +217,9 @@ type runTotal struct {
 	Grams, Embodied float64
 }
 
-// wholeRun adds up the idle baseline, every warm-up and every
+// wholeRun is the energy the total's domains counted from the first
+// reading to the last, or, in a record without readings, adds up the
+// idle baseline, every warm-up and every
 // repetition over the total domains. Operational carbon is E × PUE × I
 // with the record's intensity (for a time series, the one the
 // repetitions' energy met); embodied carbon is the device's share over
@@ -223,15 +231,22 @@ func wholeRun(rec *results.Record) runTotal {
 		t.Energy += metrics.Total(energy, doms)
 		t.Seconds += secs
 	}
-	if rec.Idle != nil {
-		add(rec.Idle.EnergyJ, rec.Idle.DurationS)
-	}
-	for _, w := range rec.Workloads {
-		if w.Warmup != nil {
-			add(w.Warmup.EnergyJ, w.Warmup.DurationS)
+	// From the first reading to the last: everything the meters counted
+	// while joulebench ran, answer checks and set-up between the phases
+	// included, not only the phases.
+	if e, secs, ok := readingsTotal(rec, doms); ok {
+		t.Energy, t.Seconds, t.FromReadings = metrics.Energy(e*float64(metrics.Joule)), secs, true
+	} else {
+		if rec.Idle != nil {
+			add(rec.Idle.EnergyJ, rec.Idle.DurationS)
 		}
-		for _, r := range w.Reps {
-			add(r.EnergyJ, r.DurationS)
+		for _, w := range rec.Workloads {
+			if w.Warmup != nil {
+				add(w.Warmup.EnergyJ, w.Warmup.DurationS)
+			}
+			for _, r := range w.Reps {
+				add(r.EnergyJ, r.DurationS)
+			}
 		}
 	}
 	t.Grams, t.Embodied = math.NaN(), math.NaN()
@@ -246,4 +261,38 @@ func wholeRun(rec *results.Record) runTotal {
 		}
 	}
 	return t
+}
+
+// readingsTotal is the energy of the total's domains from each meter's
+// first reading to its last (counter wraps followed), and the span of the
+// readings; ok is false when the record keeps too few readings.
+func readingsTotal(rec *results.Record, doms []string) (joules, secs float64, ok bool) {
+	in := map[string]bool{}
+	for _, d := range doms {
+		in[d] = true
+	}
+	first, last := math.Inf(1), math.Inf(-1)
+	for _, m := range rec.Meters {
+		var prev []int64
+		for _, r := range rec.Readings {
+			if r.Meter != m.Name || len(r.EnergyUJ) != len(m.Domains) {
+				continue
+			}
+			first, last = math.Min(first, r.TS), math.Max(last, r.TS)
+			if prev != nil {
+				for i, d := range m.Domains {
+					if !in[d.Name] {
+						continue
+					}
+					delta := metrics.CounterDelta(metrics.Energy(prev[i])*metrics.Microjoule, metrics.Energy(r.EnergyUJ[i])*metrics.Microjoule, metrics.Energy(d.MaxEnergyUJ)*metrics.Microjoule)
+					joules += delta.Joules()
+				}
+			}
+			prev = r.EnergyUJ
+		}
+	}
+	if !(last > first) {
+		return 0, 0, false
+	}
+	return joules, last - first, true
 }
