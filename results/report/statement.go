@@ -209,8 +209,8 @@ func ruleNames(v metrics.Validity) []string {
 type runTotal struct {
 	// FromReadings: the total spans the first reading to the last.
 	FromReadings bool
-	Energy  metrics.Energy
-	Seconds float64
+	Energy       metrics.Energy
+	Seconds      float64
 	// Grams is the run's CO2e, operational plus embodied when known; NaN
 	// without a carbon section. Embodied is its embodied part, NaN when
 	// not included.
