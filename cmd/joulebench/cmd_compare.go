@@ -76,6 +76,7 @@ func cmdCompare(_ context.Context, args []string, stdout, stderr io.Writer) erro
 	// hold for every workload the two share.
 	var warnings, notes, notCompared, legend []string
 	var allRecs []*results.Record
+	pairWarn := map[int][]string{} // per compared record, how its totals differ from the base's
 	carbonWarning := ""
 	switch {
 	case len(pos) == 1 && *base != "" && *other != "":
@@ -105,6 +106,15 @@ func cmdCompare(_ context.Context, args []string, stdout, stderr io.Writer) erro
 		// where the two ran the same work: the same workload version and
 		// content hash (parameters). The rest is listed with the reason.
 		for k := 1; k < len(recs); k++ {
+			bb, ob := report.RecordBoundary(recs[0]), report.RecordBoundary(recs[k])
+			bw := report.BoundaryWarnings(pos[0], bb, pos[k], ob)
+			if report.KindsDiffer(bb, ob) {
+				// Totals of different things are not compared at all.
+				notCompared = append(notCompared, fmt.Sprintf("%s against %s: %s", pos[k], pos[0], bw[0]))
+				continue
+			}
+			pairWarn[k] = bw
+			warnings = append(warnings, bw...)
 			for _, w := range recs[0].Workloads {
 				ow, ok := findWorkload(recs[k], w.Name)
 				switch {
@@ -140,7 +150,6 @@ func cmdCompare(_ context.Context, args []string, stdout, stderr io.Writer) erro
 				notes = append(notes, fmt.Sprintf("suites differ: %s v%s in %s, %s v%s in %s; workloads are compared where their own version and parameters match",
 					recs[0].Config.Suite, recs[0].Config.SuiteVersion, pos[0], recs[k].Config.Suite, recs[k].Config.SuiteVersion, pos[k]))
 			}
-			warnings = append(warnings, report.BoundaryWarnings(pos[0], report.RecordBoundary(recs[0]), pos[k], report.RecordBoundary(recs[k]))...)
 			if cw := report.CarbonWarning(pos[0], recs[0].Carbon, pos[k], recs[k].Carbon); cw != "" && carbonWarning == "" {
 				carbonWarning = cw
 			}
@@ -192,13 +201,13 @@ func cmdCompare(_ context.Context, args []string, stdout, stderr io.Writer) erro
 				st += " (the energy of at least one side is estimated, not measured)"
 			}
 			switch {
-			case len(warnings) > 0 && (carbonWarning == "" || len(warnings) > 1):
+			case len(pairWarn[p[1].idx]) > 0:
 				st += " (but see the WARNING above: the two records' totals are not alike)"
 			case carbonWarning != "" && metric == "gCO2e/item":
 				st += " (but see the WARNING above: the two used different carbon accounting)"
 			}
 			rows = append(rows, row{p[0].label, p[1].label, metric, metrics.Median(b), metrics.Median(o), s, est, syn,
-				p[0].boundary, p[1].boundary, warnings, st, rowName(p), p[1].idx})
+				p[0].boundary, p[1].boundary, rowWarnings(pairWarn[p[1].idx], carbonWarning), st, rowName(p), p[1].idx})
 		}
 		add("J/item", "energy per item", p[0].jPerItem, p[1].jPerItem)
 		add("gCO2e/item", "carbon per item", p[0].gPerItem, p[1].gPerItem)
@@ -349,4 +358,14 @@ func writeComparePlot(file string, names []string, recs []*results.Record, workl
 		return err
 	}
 	return results.WriteFileAtomic(file, img, 0o644)
+}
+
+// rowWarnings are the warnings that hold for one comparison: how its two
+// records' totals differ, and their carbon accounting.
+func rowWarnings(boundary []string, carbon string) []string {
+	out := append([]string(nil), boundary...)
+	if carbon != "" {
+		out = append(out, carbon)
+	}
+	return out
 }

@@ -37,22 +37,26 @@ func boundaryRecord(t *testing.T, dir, name, method string, domains ...string) s
 	return path
 }
 
-// Item 11: compare warns, in text and in --json, when the two records'
-// totals count different things: here OTHER leaves DRAM out, and its
-// "saving" is DRAM's share, not better work.
-func TestCompareWarnsOnBoundary(t *testing.T) {
+// Records whose totals count different things (OTHER leaves DRAM out, and
+// its "saving" would be DRAM's share, not better work) are not compared:
+// compare says why, and with nothing else to compare it is bad input.
+func TestCompareRefusesOtherBoundary(t *testing.T) {
 	dir := t.TempDir()
 	base := boundaryRecord(t, dir, "base", results.MethodCounter, "package-0", "package", "dram-0", "dram")
 	other := boundaryRecord(t, dir, "other", results.MethodCounter, "package-0", "package")
 	want := base + " counts package+dram, " + other + " counts package only: " + other + "'s energy leaves out DRAM, so the comparison favours " + other
-	out, _, err := runCLI(t, "compare", base, other)
-	if err != nil {
-		t.Fatal(err)
+	_, _, err := runCLI(t, "compare", base, other)
+	if err == nil || exitCode(err) != 2 || !strings.Contains(err.Error(), want) {
+		t.Errorf("compare of two boundaries must refuse, saying why: %v", err)
 	}
-	if !strings.Contains(out, "WARNING: "+want) {
-		t.Errorf("compare does not warn that OTHER leaves out DRAM:\n%s", out)
+	// With a third record of the base's boundary, that one is compared
+	// and the other listed.
+	same := boundaryRecord(t, dir, "same", results.MethodCounter, "package-0", "package", "dram-0", "dram")
+	out, _, err := runCLI(t, "compare", base, other, same)
+	if err != nil || !strings.Contains(out, "not compared: "+other+" against "+base+": "+want) || strings.Contains(out, "WARNING") {
+		t.Errorf("compare of three with one other boundary: %v\n%s", err, out)
 	}
-	js, _, err := runCLI(t, "compare", base, other, "--json")
+	js, _, err := runCLI(t, "compare", base, same, "--json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,14 +68,9 @@ func TestCompareWarnsOnBoundary(t *testing.T) {
 		t.Fatalf("compare --json: %v\n%s", err, js)
 	}
 	for _, r := range rows {
-		if len(r.Warnings) != 1 || r.Warnings[0] != want || strings.Join(r.BaseBoundary.Kinds, "+") != "package+dram" || strings.Join(r.OtherBoundary.Kinds, "+") != "package" {
+		if len(r.Warnings) != 0 || strings.Join(r.BaseBoundary.Kinds, "+") != "package+dram" {
 			t.Errorf("compare --json row: %+v", r)
 		}
-	}
-	// The same boundary: no warning.
-	same := boundaryRecord(t, dir, "same", results.MethodCounter, "package-0", "package", "dram-0", "dram")
-	if out, _, _ := runCLI(t, "compare", base, same); strings.Contains(out, "WARNING") {
-		t.Errorf("a warning for records that count the same:\n%s", out)
 	}
 }
 

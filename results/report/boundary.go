@@ -218,3 +218,17 @@ func CarbonWarning(baseName string, base *results.Carbon, otherName string, othe
 	return fmt.Sprintf("%s is accounted at %s, %s at %s: their gCO2e differ by the accounting as well as by the work, so compare joules to compare the machines",
 		baseName, desc(base), otherName, desc(other))
 }
+
+// KindsDiffer reports whether two totals count different kinds of domain
+// (one counts DRAM, the other does not), so that their figures are not of
+// the same thing. A node meter counts everything the other side can.
+func KindsDiffer(base, other Boundary) bool {
+	lackB, lackO := missing(base.Kinds, other.Kinds), missing(other.Kinds, base.Kinds)
+	if slices.Contains(base.Kinds, "node") {
+		lackB = nil
+	}
+	if slices.Contains(other.Kinds, "node") {
+		lackO = nil
+	}
+	return len(lackB) > 0 || len(lackO) > 0
+}
