@@ -312,4 +312,7 @@ const (
 	QSteps     = "steps"
 	QSeed      = "seed"
 	QTarget    = "target_accuracy"
+	// QCurvePrefix starts the keys of a transfer job's evaluations:
+	// curve_NNNN_s (seconds since the job began) and curve_NNNN_acc.
+	QCurvePrefix = "curve_"
 )

@@ -309,6 +309,12 @@ func (w *transferWork) RepQuality() map[string]float64 {
 		return q
 	}
 	q[results.QTarget] = w.cfg.Target
+	// The evaluations, for the energy-to-accuracy curve: seconds since
+	// the job began and accuracy, numbered in order.
+	for i, e := range w.last.Curve {
+		q[fmt.Sprintf("%s%04d_s", results.QCurvePrefix, i)] = e.Seconds
+		q[fmt.Sprintf("%s%04d_acc", results.QCurvePrefix, i)] = e.Accuracy
+	}
 	q[results.QAccuracy+"_at_stop"] = w.last.Accuracy
 	if w.last.Converged {
 		q[results.QConverged] = 1

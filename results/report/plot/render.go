@@ -60,7 +60,7 @@ type Named struct {
 }
 
 // All draws every chart that applies to rec, in a fixed order: "power",
-// "efficiency", "pareto", "transfer". The errors of charts that fail are
+// "efficiency", "pareto", "transfer", "transfer-curves". The errors of charts that fail are
 // joined; the others are still returned.
 func All(rec *results.Record) ([]Named, error) {
 	var out []Named
@@ -68,7 +68,7 @@ func All(rec *results.Record) ([]Named, error) {
 	for _, c := range []struct {
 		name string
 		f    func(*results.Record) (*plot.Plot, error)
-	}{{"power", Power}, {"efficiency", Efficiency}, {"pareto", Pareto}, {"transfer", Transfer}} {
+	}{{"power", Power}, {"efficiency", Efficiency}, {"pareto", Pareto}, {"transfer", Transfer}, {"transfer-curves", TransferCurves}} {
 		p, err := c.f(rec)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("plot: %s: %w", c.name, err))

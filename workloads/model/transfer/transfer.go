@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"time"
 
 	"github.com/joulebench/joulebench/workloads/model/mnist"
 	"github.com/joulebench/joulebench/workloads/model/nn"
@@ -243,6 +244,17 @@ type Result struct {
 	FLOPs float64
 	// Evaluations is the number of times Data.Held was evaluated.
 	Evaluations int
+	// Curve is every evaluation: its step, the seconds since the job
+	// began when it finished, and the accuracy; the energy-to-accuracy
+	// curve is drawn from it and the meters' readings.
+	Curve []Eval
+}
+
+// Eval is one evaluation of a job on the held-out set.
+type Eval struct {
+	Step     int
+	Seconds  float64
+	Accuracy float64
 }
 
 // evalBatch is the batch of the evaluations' forward passes.
@@ -274,11 +286,13 @@ func job(ctx context.Context, g nn.Gemm, strategy string, pre *nn.Model, d Data,
 		return Result{}, nil, err
 	}
 	var res Result
+	began := time.Now()
 	evalFLOPs := float64(d.Held.N) * m.FLOPsPerExample()
 	evaluate := func(step int, mm *nn.Model) {
 		res.Evaluations++
 		res.FLOPs += evalFLOPs
 		res.Accuracy = float64(nn.Accuracy(mm, g, d.Held, evalBatch)) / float64(d.Held.N)
+		res.Curve = append(res.Curve, Eval{Step: step, Seconds: time.Since(began).Seconds(), Accuracy: res.Accuracy})
 		if trace != nil {
 			trace(step, res.Accuracy)
 		}
