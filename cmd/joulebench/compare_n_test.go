@@ -51,8 +51,9 @@ func TestCompareManyRecords(t *testing.T) {
 
 var updateGolden = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
-// The compare table and its sentences, for three records (one with less
-// energy per call, one not comparable), against testdata/compare.golden.
+// The compare table and its sentences, for four records (one with less
+// energy per call, one the same, one of another workload version, which
+// is listed, not compared), against testdata/compare.golden.
 func TestCompareGolden(t *testing.T) {
 	dir := t.TempDir()
 	a := boundaryRecord(t, dir, "a", results.MethodCounter, "package-0", "package", "dram-0", "dram")
@@ -70,7 +71,17 @@ func TestCompareGolden(t *testing.T) {
 	if err := results.WriteFile(b, rec); err != nil {
 		t.Fatal(err)
 	}
-	out, _, err := runCLI(t, "compare", a, b, c)
+	// D ran another version of the workload: listed, not compared.
+	d := boundaryRecord(t, dir, "d", results.MethodCounter, "package-0", "package", "dram-0", "dram")
+	rd, err := results.ReadFile(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rd.Workloads[0].Version = "9"
+	if err := results.WriteFile(d, rd); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := runCLI(t, "compare", a, b, c, d)
 	if err != nil {
 		t.Fatal(err)
 	}
