@@ -10,10 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/renderer"
-	"github.com/olekukonko/tablewriter/tw"
-
+	"github.com/joulebench/joulebench/results/report"
 	"github.com/joulebench/joulebench/results/store"
 )
 
@@ -303,41 +300,14 @@ func ciText(iv store.Interval, f string) string {
 // (results/report): no borders, a line under the header, the first left
 // columns aligned left and the rest right, no trailing spaces.
 func renderResults(w io.Writer, head []string, left int, rows [][]string) error {
-	aligns := make([]tw.Align, len(head))
-	h := make([]any, len(head))
+	l := make([]bool, len(head))
 	for j := range head {
-		aligns[j] = tw.AlignRight
-		if j < left || j == len(head)-1 && head[j] == "note" {
-			aligns[j] = tw.AlignLeft
-		}
-		h[j] = head[j]
+		l[j] = j < left || j == len(head)-1 && head[j] == "note"
 	}
-	var b strings.Builder
-	t := tablewriter.NewTable(&b,
-		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
-			Borders:  tw.BorderNone,
-			Symbols:  tw.NewSymbols(tw.StyleLight),
-			Settings: tw.Settings{Separators: tw.Separators{BetweenColumns: tw.Off}, Lines: tw.Lines{ShowHeaderLine: tw.On}},
-		})),
-		tablewriter.WithHeaderAutoFormat(tw.Off),
-		tablewriter.WithHeaderAlignmentConfig(tw.CellAlignment{PerColumn: aligns}),
-		tablewriter.WithRowAlignmentConfig(tw.CellAlignment{PerColumn: aligns}),
-	)
-	t.Header(h...)
-	for _, r := range rows {
-		row := make([]any, len(r))
-		for j := range r {
-			row[j] = r[j]
-		}
-		if err := t.Append(row...); err != nil {
-			return err
-		}
-	}
-	if err := t.Render(); err != nil {
+	t, err := report.RenderTable(head, l, rows)
+	if err != nil {
 		return err
 	}
-	for _, l := range strings.Split(strings.TrimRight(b.String(), "\n"), "\n") {
-		fmt.Fprintln(w, strings.TrimRight(l, " "))
-	}
-	return nil
+	_, err = io.WriteString(w, t)
+	return err
 }

@@ -639,26 +639,8 @@ func buildTables(full *results.Record, fullSums []metrics.Summary, est, syn bool
 			title = fmt.Sprintf("Transfer learning: energy to reach %.1f%% held-out accuracy, over the jobs that reached it", 100*target)
 		}
 		t := docTable{Title: title, Head: []string{"strategy", "reached target", "J to target" + label, "steps", "vs scratch (95% CI)", "pretraining repaid after"}, Left: 2}
+		t.Rows = transferCells(tr)
 		for _, r := range tr {
-			conv := fmt.Sprintf("%d of %d", r.Converged, r.Jobs)
-			if r.Strategy == "pretrain" {
-				conv = fmt.Sprintf("%d jobs", r.Jobs)
-			}
-			e := ciCell(r.Energy, 1, 0)
-			if r.Converged == 0 {
-				e = "did not converge"
-			}
-			sv, be := "-", "-"
-			if r.Saving != nil {
-				sv = savingShort(*r.Saving)
-			}
-			switch {
-			case !math.IsNaN(r.BreakEven):
-				be = fmt.Sprintf("%.0f jobs", r.BreakEven)
-			case r.NoBreakEven != "":
-				be = strings.SplitN(r.NoBreakEven, ":", 2)[0]
-			}
-			t.Rows = append(t.Rows, []string{r.Strategy, conv, e, num(r.Steps, 0), sv, be})
 			switch {
 			case r.Saving != nil:
 				t.Notes = append(t.Notes, fmt.Sprintf("%s: %s than training from scratch, over the %d of %d jobs that reached the target", r.Strategy, r.Saving.Describe("energy to the target"), r.Converged, r.Jobs))

@@ -148,28 +148,7 @@ func writeModels(b *strings.Builder, rec *results.Record, sums []metrics.Summary
 	} else {
 		say("transfer learning: pretraining on digits 0–4%s", label)
 	}
-	var cells [][]string
-	for _, r := range tr {
-		conv := fmt.Sprintf("%d of %d", r.Converged, r.Jobs)
-		if r.Strategy == "pretrain" {
-			conv = fmt.Sprintf("%d jobs", r.Jobs)
-		}
-		e := ciCell(r.Energy, 1, 0)
-		if r.Converged == 0 {
-			e = "did not converge"
-		}
-		sv, be := "-", "-"
-		if r.Saving != nil {
-			sv = savingShort(*r.Saving)
-		}
-		switch {
-		case !math.IsNaN(r.BreakEven):
-			be = fmt.Sprintf("%.0f jobs", r.BreakEven)
-		case r.NoBreakEven != "":
-			be = strings.SplitN(r.NoBreakEven, ":", 2)[0]
-		}
-		cells = append(cells, []string{r.Strategy, conv, e, num(r.Steps, 0), sv, be})
-	}
+	cells := transferCells(tr)
 	t, err := renderSimple([]string{"strategy", "reached target", "J to target" + label, "steps", "vs scratch (95% CI)", "pretraining repaid after"}, cells, 2)
 	if err != nil {
 		return err
@@ -374,4 +353,33 @@ func ratioWords(r float64) string {
 		return "about the same energy per inference"
 	}
 	return fmt.Sprintf("%.2f× the energy per inference", r)
+}
+
+// transferCells are the transfer table's rows, for the text and HTML
+// reports alike: strategy, jobs that reached the target, energy to it,
+// steps, saving against scratch, break-even.
+func transferCells(tr []metrics.TransferRow) [][]string {
+	var cells [][]string
+	for _, r := range tr {
+		conv := fmt.Sprintf("%d of %d", r.Converged, r.Jobs)
+		if r.Strategy == "pretrain" {
+			conv = fmt.Sprintf("%d jobs", r.Jobs)
+		}
+		e := ciCell(r.Energy, 1, 0)
+		if r.Converged == 0 {
+			e = "did not converge"
+		}
+		sv, be := "-", "-"
+		if r.Saving != nil {
+			sv = savingShort(*r.Saving)
+		}
+		switch {
+		case !math.IsNaN(r.BreakEven):
+			be = fmt.Sprintf("%.0f jobs", r.BreakEven)
+		case r.NoBreakEven != "":
+			be = strings.SplitN(r.NoBreakEven, ":", 2)[0]
+		}
+		cells = append(cells, []string{r.Strategy, conv, e, num(r.Steps, 0), sv, be})
+	}
+	return cells
 }
