@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 )
 
 // Spec identifies a workload exactly, so that two runs of the same spec did
@@ -172,3 +173,9 @@ func SpecHash(name, version string, params map[string]string) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }
+
+// ErrNotHere is wrapped by a Validator's error when the workload cannot
+// run on this machine at all (bf16 on a CPU without native bf16): a run of
+// a suite leaves such a workload out and says why, instead of refusing
+// the whole suite.
+var ErrNotHere = errors.New("not available on this machine")

@@ -158,6 +158,7 @@ func measure(ctx context.Context, args []string, stdout, stderr io.Writer) (path
 	}
 	opts := workloads.Options{BLAS: f.blas, BLASCoreType: f.coretype, Threads: f.threads, Seed: seed}
 	var ws []workloads.Workload
+	var kept, skipped []string
 	for _, n := range names {
 		w, err := workloads.New(n, opts)
 		if err != nil {
@@ -166,11 +167,26 @@ func measure(ctx context.Context, args []string, stdout, stderr io.Writer) (path
 		// A bad --blas or kernel is refused now, not after the idle baseline.
 		if v, ok := w.(workloads.Validator); ok {
 			if err := v.Validate(ctx); err != nil {
+				// A workload this machine cannot run at all is left out
+				// of the suite, and the record says so; anything else is
+				// bad input.
+				if errors.Is(err, workloads.ErrNotHere) {
+					skipped = append(skipped, fmt.Sprintf("%s left out: %v", n, err))
+					continue
+				}
 				return "", nil, usageError{err}
 			}
 		}
 		ws = append(ws, w)
+		kept = append(kept, n)
 	}
+	for _, msg := range skipped {
+		fmt.Fprintln(stderr, msg)
+	}
+	if len(ws) == 0 {
+		return "", nil, usagef("no workload of the selection can run here: %s", strings.Join(skipped, "; "))
+	}
+	names = kept
 
 	sel, err := meter.Select(f.meter, meter.Options{SysfsRoot: f.sysfsRoot, ProcRoot: f.procRoot, TDPWatts: f.tdp})
 	if err != nil {
@@ -201,7 +217,7 @@ func measure(ctx context.Context, args []string, stdout, stderr io.Writer) (path
 			Threads: f.threads, TDPW: f.tdp, Overrides: overrides, Args: append([]string{"run"}, args...),
 			CheckSeed: fmt.Sprintf("%016x", seed),
 		},
-		Notes: sel.Notes,
+		Notes: append(append([]string(nil), sel.Notes...), skipped...),
 	}
 	// The run directory exists before anything is measured, so that a bad
 	// --out is found now rather than after the measurements are lost.

@@ -111,10 +111,10 @@ func loadDNNL() (*dnnl.Lib, error) {
 func bf16Available() error {
 	lib, err := loadDNNL()
 	if err != nil {
-		return fmt.Errorf("bf16 needs oneDNN: %w", err)
+		return fmt.Errorf("%w: bf16 needs oneDNN: %w", workloads.ErrNotHere, err)
 	}
 	if !lib.HasBF16() {
-		return fmt.Errorf("bf16 not available: this CPU has no native bf16 (oneDNN's effective ISA is %s; needs AVX512_BF16 or AMX)", lib.ISA())
+		return fmt.Errorf("%w: this CPU has no native bf16 (oneDNN's effective ISA is %s; bf16 needs AVX512_BF16 or AMX)", workloads.ErrNotHere, lib.ISA())
 	}
 	return nil
 }
