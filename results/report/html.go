@@ -577,49 +577,9 @@ func buildTables(full *results.Record, fullSums []metrics.Summary, est, syn bool
 		case "singlestream":
 			title = "Models, MLPerf SingleStream (one query at a time): accuracy, energy per query, latency"
 		}
-		jp := pickPrefix(medians(sel, func(r metrics.ModelRow) float64 { return r.JPerInf.Median }))
-		var gmed []float64
+		head, cells := modelTable(sel, sc, gByName, label)
+		t := docTable{Title: title, Head: head, Rows: cells, Left: 1}
 		for _, r := range sel {
-			gmed = append(gmed, 1e3*gByName[r.Name].Median)
-		}
-		gp := pickPrefix(gmed)
-		head := []string{"variant", "acc %", "of ref", "gate", jp.name + "J/inf" + label}
-		if sc != "singlestream" {
-			head = append(head, "inf/J")
-		}
-		if showCarbon {
-			head = append(head, gp.name+"gCO2e/1k inf"+label)
-		}
-		if sc == "singlestream" {
-			head = append(head, "p50 µs", "p90 µs", "p99 µs")
-		} else {
-			head = append(head, "inf/s")
-		}
-		head = append(head, "J vs fp32 [95% CI]", "Pareto")
-		t := docTable{Title: title, Head: head, Left: 1}
-		for _, r := range sel {
-			acc, of, gate := "-", "-", "-"
-			if r.Gate.Known {
-				acc = fmt.Sprintf("%.2f", 100*r.Gate.Accuracy)
-				of = fmt.Sprintf("%.1f%%", 100*r.Gate.Ratio)
-				gate = r.Gate.Level
-				if !r.Gate.Pass() {
-					gate = "FAIL"
-				}
-			}
-			row := []string{strings.TrimPrefix(r.Model, "mnist-") + " " + r.Variant, acc, of, gate, ciCell(r.JPerInf, jp.scale, 0)}
-			if sc != "singlestream" {
-				row = append(row, inverse(r.JPerInf.Median))
-			}
-			if showCarbon {
-				row = append(row, sig3(1e3*gByName[r.Name].Median*gp.scale))
-			}
-			if sc == "singlestream" {
-				row = append(row, sig3(1e3*r.P50), sig3(1e3*r.P90), sig3(1e3*r.P99))
-			} else {
-				row = append(row, sig3(r.Throughput.Median))
-			}
-			t.Rows = append(t.Rows, append(row, savingCell(r), paretoCell(r)))
 			if r.Variant != "fp32" {
 				t.Notes = append(t.Notes, strings.TrimPrefix(r.Model, "mnist-")+" "+sc+": "+r.SavingWords())
 			}

@@ -49,51 +49,7 @@ func writeModels(b *strings.Builder, rec *results.Record, sums []metrics.Summary
 		default:
 			say("models, scenario %s", sc)
 		}
-		jp := pickPrefix(medians(sel, func(r metrics.ModelRow) float64 { return r.JPerInf.Median }))
-		var gmed []float64
-		for _, r := range sel {
-			gmed = append(gmed, 1e3*gco2[r.Name].Median)
-		}
-		gp := pickPrefix(gmed)
-		head := []string{"variant", "acc %", "of ref", "gate", jp.name + "J/inf" + label}
-		if sc != "singlestream" {
-			head = append(head, "inf/J")
-		}
-		if len(gco2) > 0 {
-			head = append(head, gp.name+"gCO2e/1k")
-		}
-		if sc == "singlestream" {
-			head = append(head, "p50 µs", "p90 µs", "p99 µs")
-		} else {
-			head = append(head, "inf/s")
-		}
-		head = append(head, "J vs fp32 [CI]", "Pareto")
-		var cells [][]string
-		for _, r := range sel {
-			acc, of, gate := "-", "-", "-"
-			if r.Gate.Known {
-				acc = fmt.Sprintf("%.2f", 100*r.Gate.Accuracy)
-				of = fmt.Sprintf("%.1f%%", 100*r.Gate.Ratio)
-				gate = r.Gate.Level
-				if !r.Gate.Pass() {
-					gate = "FAIL"
-				}
-			}
-			row := []string{strings.TrimPrefix(r.Model, "mnist-") + " " + r.Variant, acc, of, gate, ciCell(r.JPerInf, jp.scale, 0)}
-			if sc != "singlestream" {
-				row = append(row, inverse(r.JPerInf.Median))
-			}
-			if len(gco2) > 0 {
-				row = append(row, sig3(1e3*gco2[r.Name].Median*gp.scale))
-			}
-			if sc == "singlestream" {
-				row = append(row, sig3(1e3*r.P50), sig3(1e3*r.P90), sig3(1e3*r.P99))
-			} else {
-				row = append(row, sig3(r.Throughput.Median))
-			}
-			row = append(row, savingCell(r), paretoCell(r))
-			cells = append(cells, row)
-		}
+		head, cells := modelTable(sel, sc, gco2, label)
 		t, err := renderSimple(head, cells, 1)
 		if err != nil {
 			return err
@@ -382,4 +338,56 @@ func transferCells(tr []metrics.TransferRow) [][]string {
 		cells = append(cells, []string{r.Strategy, conv, e, num(r.Steps, 0), sv, be})
 	}
 	return cells
+}
+
+// modelTable is one scenario's model table, for the text and HTML reports
+// alike: the head (energy and carbon in the prefix their figures need)
+// and a row per variant. gco2 holds each workload's carbon per item, empty
+// without carbon figures; label marks energy as estimated or synthetic.
+func modelTable(sel []metrics.ModelRow, sc string, gco2 map[string]metrics.Stats, label string) ([]string, [][]string) {
+	jp := pickPrefix(medians(sel, func(r metrics.ModelRow) float64 { return r.JPerInf.Median }))
+	var gmed []float64
+	for _, r := range sel {
+		gmed = append(gmed, 1e3*gco2[r.Name].Median)
+	}
+	gp := pickPrefix(gmed)
+	head := []string{"variant", "acc %", "of ref", "gate", jp.name + "J/inf" + label}
+	if sc != "singlestream" {
+		head = append(head, "inf/J")
+	}
+	if len(gco2) > 0 {
+		head = append(head, gp.name+"gCO2e/1k")
+	}
+	if sc == "singlestream" {
+		head = append(head, "p50 µs", "p90 µs", "p99 µs")
+	} else {
+		head = append(head, "inf/s")
+	}
+	head = append(head, "J vs fp32 [CI]", "Pareto")
+	var cells [][]string
+	for _, r := range sel {
+		acc, of, gate := "-", "-", "-"
+		if r.Gate.Known {
+			acc = fmt.Sprintf("%.2f", 100*r.Gate.Accuracy)
+			of = fmt.Sprintf("%.1f%%", 100*r.Gate.Ratio)
+			gate = r.Gate.Level
+			if !r.Gate.Pass() {
+				gate = "FAIL"
+			}
+		}
+		row := []string{strings.TrimPrefix(r.Model, "mnist-") + " " + r.Variant, acc, of, gate, ciCell(r.JPerInf, jp.scale, 0)}
+		if sc != "singlestream" {
+			row = append(row, inverse(r.JPerInf.Median))
+		}
+		if len(gco2) > 0 {
+			row = append(row, sig3(1e3*gco2[r.Name].Median*gp.scale))
+		}
+		if sc == "singlestream" {
+			row = append(row, sig3(1e3*r.P50), sig3(1e3*r.P90), sig3(1e3*r.P99))
+		} else {
+			row = append(row, sig3(r.Throughput.Median))
+		}
+		cells = append(cells, append(row, savingCell(r), paretoCell(r)))
+	}
+	return head, cells
 }
