@@ -43,9 +43,9 @@ func writeModels(b *strings.Builder, rec *results.Record, sums []metrics.Summary
 		b.WriteString("\n")
 		switch sc {
 		case "offline":
-			say("models, Offline (batch 256): accuracy on all 10,000 test images; energy per inference%s; saving against the fp32 reference of the same model", label)
+			say("models, Offline (batch 256): accuracy on all 10,000 test images; energy and carbon per inference%s; saving against the fp32 reference of the same model", label)
 		case "singlestream":
-			say("models, SingleStream (one query at a time): accuracy on all 10,000 test images; energy per query%s; latency per query (nearest-rank percentiles)", label)
+			say("models, SingleStream (one query at a time): accuracy on all 10,000 test images; energy and carbon per query%s; latency per query (nearest-rank percentiles)", label)
 		default:
 			say("models, scenario %s", sc)
 		}
