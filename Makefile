@@ -22,6 +22,10 @@ BENCHSTAT   := golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4d
 COSIGN      := github.com/sigstore/cosign/v2/cmd/cosign@v2.4.1
 
 export CGO_ENABLED := 1
+# go-nvml's generated bindings call NVML functions NVIDIA has marked
+# deprecated (kept for older drivers); the C compiler's warnings about it
+# are noise on every fresh build.
+export CGO_CFLAGS ?= -O2 -g -Wno-deprecated-declarations
 
 .PHONY: all deps test-deps build demo test bench lint fuzz cosign-check clean models
 

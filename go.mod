@@ -3,6 +3,7 @@ module github.com/joulebench/joulebench
 go 1.26.0
 
 require (
+	github.com/NVIDIA/go-nvml v0.13.4-1
 	github.com/chromedp/cdproto v0.159.0
 	github.com/chromedp/chromedp v0.23.0
 	github.com/in-toto/attestation v1.2.0

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/joulebench/joulebench/harness/meter"
@@ -103,7 +104,19 @@ func Run(ctx context.Context, cfg Config, meters []meter.Meter, ws []workloads.W
 	h.s.stop()
 	series, labels, faults := h.s.snapshot()
 	rec.Readings = flatten(meters, series, labels, h.t0)
+	rec.Trace = h.drainTrace()
+	// What a device could not report, and which telemetry failed, is
+	// learnt as the run goes: describe the meters again.
+	for i, m := range meters {
+		if d, ok := m.(meter.DeviceDescriber); ok && i < len(rec.Meters) {
+			rec.Meters[i].Devices = d.Devices()
+		}
+		if d, ok := m.(meter.Describer); ok && i < len(rec.Meters) {
+			rec.Meters[i].Notes = d.Notes()
+		}
+	}
 	rec.FinishedAt = time.Now()
+	shortPhaseNote(rec, meters)
 	if n := len(faults); n > 0 {
 		rec.Notes = append(rec.Notes, fmt.Sprintf("%d meter %s failed during the run (each is listed with the phase it fell in); first: %.3f s: %v",
 			n, plural(n, "read", "reads"), faults[0].at.Sub(h.t0).Seconds(), faults[0].err))
@@ -145,6 +158,76 @@ type run struct {
 	// cur is the workload being measured, not yet in rec.Workloads.
 	cur              *results.Workload
 	checkpointFailed bool
+	// trace is the telemetry the meters reported so far, in time order.
+	trace []results.TraceSample
+}
+
+// drainTrace adds the telemetry the meters took since the last call to
+// h.trace and returns it all, in time order.
+func (h *run) drainTrace() []results.TraceSample {
+	n := len(h.trace)
+	for _, m := range h.meters {
+		t, ok := m.(meter.Tracer)
+		if !ok {
+			continue
+		}
+		for _, s := range t.Trace() {
+			ts := s.TraceSample
+			ts.TS = s.Time.Sub(h.t0).Seconds()
+			ts.Meter = m.Name()
+			h.trace = append(h.trace, ts)
+		}
+	}
+	// Each meter's samples are in order; merge the new ones by time, after
+	// the ones already kept.
+	slices.SortStableFunc(h.trace[n:], func(a, b results.TraceSample) int {
+		switch {
+		case a.TS < b.TS:
+			return -1
+		case a.TS > b.TS:
+			return 1
+		}
+		return 0
+	})
+	if len(h.trace) == 0 {
+		return nil
+	}
+	return slices.Clone(h.trace)
+}
+
+// shortPhaseNote notes the repetitions shorter than a meter's MinPhase:
+// their energy carries the meter's edge error (a counter updated every
+// 100 ms, power averaged over 1 s) in a larger share than the meter's
+// notes promise. They are kept, not refused: the note says how far to
+// trust them.
+func shortPhaseNote(rec *results.Record, meters []meter.Meter) {
+	for _, m := range meters {
+		min := meter.MinPhaseOf(m)
+		if min <= 0 {
+			continue
+		}
+		var short []string
+		n := 0
+		for _, w := range rec.Workloads {
+			for _, r := range w.Reps {
+				if r.DurationS < min.Seconds() {
+					n++
+					if len(short) < 3 {
+						short = append(short, fmt.Sprintf("%s rep %d (%.2f s)", w.Name, r.Index+1, r.DurationS))
+					}
+				}
+			}
+		}
+		if n == 0 {
+			continue
+		}
+		more := ""
+		if n > len(short) {
+			more = fmt.Sprintf(" and %d more", n-len(short))
+		}
+		rec.Notes = append(rec.Notes, fmt.Sprintf("%d %s shorter than the %s meter measures well (%s; see its notes): %s%s; give --min-time %s or more for a firm figure",
+			n, plural(n, "repetition is", "repetitions are"), m.Name(), min, strings.Join(short, ", "), more, min))
+	}
 }
 
 // checkpoint hands a copy of the record as it stands to cfg.Checkpoint.
@@ -164,6 +247,7 @@ func (h *run) checkpoint() {
 	}
 	series, labels, _ := h.s.snapshot()
 	snap.Readings = flatten(h.meters, series, labels, h.t0)
+	snap.Trace = h.drainTrace()
 	snap.Notes = append([]string(nil), h.rec.Notes...)
 	snap.FinishedAt = time.Now()
 	if err := h.cfg.Checkpoint(&snap); err != nil && !h.checkpointFailed {
@@ -577,6 +661,10 @@ func describeMeters(meters []meter.Meter) []results.Meter {
 		// The longest gap between readings that cannot hide a counter
 		// wrap, where the meter can say.
 		rm.MaxGapS = meter.MaxGapOf(m).Seconds()
+		rm.MinPhaseS = meter.MinPhaseOf(m).Seconds()
+		if d, ok := m.(meter.DeviceDescriber); ok {
+			rm.Devices = d.Devices()
+		}
 		for _, d := range m.Domains() {
 			rm.Domains = append(rm.Domains, results.Domain{
 				Name: d.Name, Kind: string(d.Kind), Parent: d.Parent,
@@ -590,7 +678,8 @@ func describeMeters(meters []meter.Meter) []results.Meter {
 
 // flatten merges every meter's readings into one time-ordered list.
 func flatten(meters []meter.Meter, series [][]meter.Reading, labels [][]string, t0 time.Time) []results.Reading {
-	var out []results.Reading
+	// Empty, not null, before the first reading: the schema wants a list.
+	out := []results.Reading{}
 	for i, m := range meters {
 		for j, r := range series[i] {
 			e := make([]int64, len(r.Energy))

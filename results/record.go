@@ -46,7 +46,13 @@ type Record struct {
 	Workloads []Workload `json:"workloads"`
 	// Readings is every meter reading of the run, in time order.
 	Readings []Reading `json:"readings"`
-	Notes    []string  `json:"notes,omitempty"`
+	// Trace is the telemetry meters report besides energy (a GPU's power,
+	// clocks, temperature, utilisation, throttle reasons and processes),
+	// in time order. It explains the energy; no figure is computed from it.
+	Trace []TraceSample `json:"trace,omitempty"`
+	// Command is what joulebench measure ran: absent for a suite run.
+	Command *Command `json:"command,omitempty"`
+	Notes   []string `json:"notes,omitempty"`
 }
 
 // Tool identifies the joulebench build that made the record.
@@ -120,6 +126,100 @@ type Meter struct {
 	// time it takes to wrap at the highest power its domains can draw. A
 	// repetition with a longer gap is invalid. Zero means no limit.
 	MaxGapS float64 `json:"max_gap_s,omitempty"`
+	// MinPhaseS is the shortest phase this meter measures well: a counter
+	// that updates every 100 ms, or power averaged over 1 s, leaves an
+	// error at each edge that only a long phase makes small. A phase or
+	// repetition shorter than it is flagged in reports. Zero means none.
+	MinPhaseS float64 `json:"min_phase_s,omitempty"`
+	// Devices describes each device the meter reads (a GPU: its name,
+	// UUID, driver, power limit, and what its driver cannot report).
+	Devices []Device `json:"devices,omitempty"`
+}
+
+// Device is one device a meter reads, such as a GPU.
+type Device struct {
+	// Domain is the meter domain that holds the device's energy.
+	Domain string `json:"domain"`
+	Name   string `json:"name"`
+	UUID   string `json:"uuid,omitempty"`
+	// Architecture is the GPU generation ("Hopper"), where known.
+	Architecture  string `json:"architecture,omitempty"`
+	DriverVersion string `json:"driver_version,omitempty"`
+	// CUDAVersion is the CUDA version the driver supports ("12.4").
+	CUDAVersion string  `json:"cuda_version,omitempty"`
+	PowerLimitW float64 `json:"power_limit_w,omitempty"`
+	// EnergyMethod is how the device's energy is obtained: "counter"
+	// (NVML's total energy counter) or "sampled_power" (power readings
+	// integrated over time).
+	EnergyMethod string `json:"energy_method"`
+	// Unsupported lists what the driver answered NOT_SUPPORTED for: a
+	// value, not a failure (a temperature sensor a part does not have).
+	Unsupported []string `json:"unsupported,omitempty"`
+	// Notes are the device's known blind spots: how much of each period
+	// its power reading averages, how often its counter updates.
+	Notes []string `json:"notes,omitempty"`
+}
+
+// TraceSample is one telemetry sample of one device. A field the device
+// did not report (NOT_SUPPORTED) is absent, never zero.
+type TraceSample struct {
+	TS     float64 `json:"t_s"`
+	Meter  string  `json:"meter"`
+	Domain string  `json:"domain"`
+	// PowerW is the device's power reading as the driver gives it (on
+	// many GPUs an average over the last second, not an instant).
+	PowerW      *float64 `json:"power_w,omitempty"`
+	SMClockMHz  *float64 `json:"sm_clock_mhz,omitempty"`
+	MemClockMHz *float64 `json:"mem_clock_mhz,omitempty"`
+	TempC       *float64 `json:"temp_c,omitempty"`
+	// UtilPct and MemUtilPct are the driver's busy percentages of the
+	// compute engine and the memory interface over its last period.
+	UtilPct    *float64 `json:"util_pct,omitempty"`
+	MemUtilPct *float64 `json:"mem_util_pct,omitempty"`
+	// Throttle names the active clock throttle reasons ("sw_power_cap",
+	// "hw_thermal_slowdown"); empty when none is active.
+	Throttle []string `json:"throttle,omitempty"`
+	// Procs are the processes using the device, where the driver says.
+	Procs []ProcSample `json:"procs,omitempty"`
+}
+
+// ProcSample is one process's use of a device in one trace sample.
+type ProcSample struct {
+	PID int `json:"pid"`
+	// SMUtilPct is the share of the device's compute the process used
+	// over the driver's last sampling period, where the driver reports it.
+	SMUtilPct *float64 `json:"sm_util_pct,omitempty"`
+	// MemUtilPct is its share of the memory interface.
+	MemUtilPct *float64 `json:"mem_util_pct,omitempty"`
+	// UsedMemBytes is the device memory it holds.
+	UsedMemBytes *uint64 `json:"used_mem_bytes,omitempty"`
+}
+
+// Command is what joulebench measure ran and how it ended.
+type Command struct {
+	// Argv is the command and its arguments as given.
+	Argv []string `json:"argv"`
+	PID  int      `json:"pid,omitempty"`
+	// ExitCode is the command's exit status; -1 when a signal ended it.
+	ExitCode int    `json:"exit_code"`
+	Signal   string `json:"signal,omitempty"`
+	// StartError says why the command could not be started (not found,
+	// not executable); ExitCode is then 127 or 126, as env(1) gives.
+	StartError string `json:"start_error,omitempty"`
+	// WorkFile is the file the command appended its work reports to
+	// (JOULEBENCH_WORK_FILE), and WorkLines how many lines it read.
+	WorkFile  string `json:"work_file,omitempty"`
+	WorkLines int    `json:"work_lines,omitempty"`
+	// WorkErrors lists the work file's lines that were refused, with why.
+	WorkErrors []string `json:"work_errors,omitempty"`
+	// GPUShare is, per GPU domain, the share of the device's compute the
+	// command's process tree had while it ran (0..1), from the driver's
+	// per-process utilisation; absent where the driver does not say.
+	GPUShare map[string]float64 `json:"gpu_share,omitempty"`
+	// GPUShareMethod says how GPUShare was found, and what it leaves out.
+	GPUShareMethod string `json:"gpu_share_method,omitempty"`
+	// PIDs are the processes of the command's tree that were seen.
+	PIDs []int `json:"pids,omitempty"`
 }
 
 // Domain is one thing a meter measures (a CPU package, its DRAM, a GPU).

@@ -12,6 +12,7 @@ import (
 	"github.com/olekukonko/tablewriter/tw"
 
 	"github.com/joulebench/joulebench/harness/meter"
+	"github.com/joulebench/joulebench/results"
 	"github.com/joulebench/joulebench/results/report"
 )
 
@@ -34,18 +35,19 @@ func cmdMeters(_ context.Context, args []string, stdout, stderr io.Writer) error
 	sts := meter.Probe(opts)
 	if *asJSON {
 		type row struct {
-			Backend   string   `json:"backend"`
-			Available bool     `json:"available"`
-			Method    string   `json:"method,omitempty"`
-			Estimated bool     `json:"estimated"`
-			Domains   []string `json:"domains,omitempty"`
-			Source    string   `json:"source,omitempty"`
-			Reason    string   `json:"reason,omitempty"`
-			Notes     []string `json:"notes,omitempty"`
+			Backend   string           `json:"backend"`
+			Available bool             `json:"available"`
+			Method    string           `json:"method,omitempty"`
+			Estimated bool             `json:"estimated"`
+			Domains   []string         `json:"domains,omitempty"`
+			Source    string           `json:"source,omitempty"`
+			Reason    string           `json:"reason,omitempty"`
+			Notes     []string         `json:"notes,omitempty"`
+			Devices   []results.Device `json:"devices,omitempty"`
 		}
 		var rows []row
 		for _, s := range sts {
-			r := row{Backend: s.Backend, Available: s.Err == nil, Method: string(s.Method), Estimated: s.Method.Estimated(), Source: s.Source, Notes: s.Notes}
+			r := row{Backend: s.Backend, Available: s.Err == nil, Method: string(s.Method), Estimated: s.Method.Estimated(), Source: s.Source, Notes: s.Notes, Devices: s.Devices}
 			for _, d := range s.Domains {
 				r.Domains = append(r.Domains, d.Name)
 			}
@@ -124,5 +126,15 @@ func writeMeters(w io.Writer, sts []meter.Status) error {
 		return err
 	}
 	fmt.Fprintln(w, "* reported but not added to the total (inside or overlapping another domain)")
+	for _, s := range sts {
+		for _, l := range report.DeviceLines(results.Meter{Name: s.Backend, Devices: s.Devices}) {
+			for i, wl := range report.Wrap(s.Backend+" "+l, metersWidth-2) {
+				if i > 0 {
+					wl = "  " + wl
+				}
+				fmt.Fprintln(w, wl)
+			}
+		}
+	}
 	return nil
 }

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/joulebench/joulebench/results"
 )
 
 // Options say where backends find their hardware.
@@ -116,8 +118,14 @@ func checkRoot(fsName, flag, root, def string) error {
 // tries them.
 var Backends = []string{"rapl", "hwmon", "nvml", "redfish", "estimate", "fake"}
 
-// autoOrder is what --meter auto tries before falling back to the estimate.
-var autoOrder = []string{"rapl", "hwmon", "nvml"}
+// cpuAuto are the CPU meters --meter auto tries; when none works it falls
+// back to the estimate. gpuAuto are the GPU meters it adds to them: a
+// discrete GPU's energy lies outside the CPU package's, so the total adds
+// the two without counting anything twice.
+var (
+	cpuAuto = []string{"rapl", "hwmon"}
+	gpuAuto = []string{"nvml"}
+)
 
 // ErrUnknown is returned for a --meter name that is no backend.
 var ErrUnknown = errors.New("unknown meter")
@@ -153,7 +161,13 @@ func Open(name string, opts Options) (Meter, error) {
 		return m, nil
 	case "fake":
 		return DefaultFake(), nil
-	case "hwmon", "nvml":
+	case "nvml":
+		m, err := openNVMLMeter()
+		if err != nil {
+			return nil, fmt.Errorf("nvml: %w", err)
+		}
+		return m, nil
+	case "hwmon":
 		return nil, fmt.Errorf("%s: %w", backend, ErrNotBuilt)
 	case "redfish":
 		if arg == "" {
@@ -162,6 +176,15 @@ func Open(name string, opts Options) (Meter, error) {
 		return nil, fmt.Errorf("redfish: %w", ErrNotBuilt)
 	}
 	return nil, fmt.Errorf("%w %q (choose from auto, %s)", ErrUnknown, name, strings.Join(Backends, ", "))
+}
+
+// openNVMLMeter opens the NVML meter; tests put a fake GPU meter in its place.
+var openNVMLMeter = func() (Meter, error) {
+	m, err := OpenNVML(NVMLOptions{})
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
 }
 
 // Selection is the outcome of choosing meters for a run.
@@ -194,31 +217,65 @@ func Select(spec string, opts Options) (*Selection, error) {
 			return nil, err
 		}
 		var why []error
-		for _, b := range autoOrder {
+		try := func(b string) (bool, error) {
 			m, err := Open(b, opts)
 			if err != nil {
 				if !errors.Is(err, errors.ErrUnsupported) {
 					sel.Close()
-					return nil, fmt.Errorf("meter %s is present but broken: %w", b, err)
+					return false, fmt.Errorf("meter %s is present but broken: %w", b, err)
 				}
 				if !errors.Is(err, ErrNotBuilt) {
 					why = append(why, err)
 				}
-				continue
+				return false, nil
 			}
 			sel.Meters = append(sel.Meters, m)
+			return true, nil
 		}
-		if len(sel.Meters) > 0 {
+		cpu := false
+		for _, b := range cpuAuto {
+			ok, err := try(b)
+			if err != nil {
+				return nil, err
+			}
+			cpu = cpu || ok
+		}
+		cpuWhy := why
+		gpu := false
+		for _, b := range gpuAuto {
+			ok, err := try(b)
+			if err != nil {
+				return nil, err
+			}
+			gpu = gpu || ok
+		}
+		if cpu {
 			return sel, nil
 		}
 		m, err := Open("estimate", opts)
 		if err != nil {
+			if gpu {
+				// The GPUs are metered; the CPU is left out, and said so.
+				sel.Notes = append(sel.Notes, "no CPU energy meter is readable here and the estimate cannot run either, so the CPU is not counted: totals are the GPUs' only", "  "+err.Error())
+				return sel, nil
+			}
+			sel.Close()
 			return nil, fmt.Errorf("no meter can be used here: %w", errors.Join(append(why, err)...))
 		}
-		sel.Meters = append(sel.Meters, m)
-		sel.Notes = append(sel.Notes, "no hardware energy meter is readable here, so every figure is ESTIMATED from CPU utilisation and TDP")
-		for _, e := range why {
+		// The estimate goes first, where a CPU meter would have been.
+		sel.Meters = append([]Meter{m}, sel.Meters...)
+		if gpu {
+			sel.Notes = append(sel.Notes, "no CPU energy meter is readable here, so the CPU's figures are ESTIMATED from CPU utilisation and TDP; the GPUs are measured, and a total that adds both is partly estimated")
+		} else {
+			sel.Notes = append(sel.Notes, "no hardware energy meter is readable here, so every figure is ESTIMATED from CPU utilisation and TDP")
+		}
+		for _, e := range cpuWhy {
 			sel.Notes = append(sel.Notes, "  "+e.Error())
+		}
+		if !gpu {
+			for _, e := range why[len(cpuWhy):] {
+				sel.Notes = append(sel.Notes, "  "+e.Error())
+			}
 		}
 		return sel, nil
 	}
@@ -241,6 +298,8 @@ type Status struct {
 	Domains []Domain
 	Source  string
 	Notes   []string
+	// Devices describes the devices the backend reads (GPUs), if it says.
+	Devices []results.Device
 	// Err is why the backend cannot be used; errors.ErrUnsupported when the
 	// machine lacks it, ErrBadRoot when --sysfs-root or --proc-root names
 	// no directory, anything else when it is there but broken.
@@ -267,6 +326,9 @@ func Probe(opts Options) []Status {
 		st.Method, st.Domains = m.Method(), m.Domains()
 		if d, ok := m.(Describer); ok {
 			st.Source, st.Notes = d.Source(), d.Notes()
+		}
+		if d, ok := m.(DeviceDescriber); ok {
+			st.Devices = d.Devices()
 		}
 		m.Close()
 		out = append(out, st)

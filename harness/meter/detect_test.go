@@ -2,6 +2,8 @@ package meter
 
 import (
 	"errors"
+
+	"github.com/joulebench/joulebench/metrics"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -29,8 +31,8 @@ func TestSelectNamed(t *testing.T) {
 	if _, err := Select("rapl", Options{SysfsRoot: t.TempDir()}); !errors.Is(err, errors.ErrUnsupported) || !strings.Contains(err.Error(), "--meter rapl") {
 		t.Errorf("rapl on a machine without it: %v", err)
 	}
-	if _, err := Select("nvml", Options{}); !errors.Is(err, ErrNotBuilt) {
-		t.Errorf("nvml: %v", err)
+	if _, err := Select("hwmon", Options{}); !errors.Is(err, ErrNotBuilt) {
+		t.Errorf("hwmon: %v", err)
 	}
 	if _, err := Select("fake,bogus", Options{}); err == nil || !strings.Contains(err.Error(), `unknown meter "bogus"`) {
 		t.Errorf("bogus: %v", err)
@@ -141,4 +143,56 @@ func TestDefaultRootMissing(t *testing.T) {
 	if !errors.Is(err, errors.ErrUnsupported) || errors.Is(err, ErrBadRoot) || !strings.Contains(err.Error(), "no sysfs filesystem at "+missing) {
 		t.Errorf("default root missing: %v; want ErrUnsupported", err)
 	}
+}
+
+// fakeGPU is a GPU meter for the selection tests: one gpu domain.
+func fakeGPU() Meter {
+	return NewFake(nil, FakeDomain{Domain: Domain{Name: "gpu-0", Kind: KindGPU, InTotal: true}, Power: 300 * metrics.Watt})
+}
+
+// --meter auto adds the GPUs to whatever meters the CPU: RAPL where it
+// is readable, else the estimate, which then goes first and is said to
+// make the total partly estimated; a GPU meter that is there but broken
+// is an error, never a silent fallback; an absent one is only a reason.
+func TestSelectAutoAddsGPUs(t *testing.T) {
+	defer func(f func() (Meter, error)) { openNVMLMeter = f }(openNVMLMeter)
+	openNVMLMeter = func() (Meter, error) { return fakeGPU(), nil }
+
+	sel, err := Select("auto", Options{SysfsRoot: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sel.Meters) != 2 || sel.Meters[0].Method() != Model || sel.Meters[1].Domains()[0].Kind != KindGPU {
+		t.Fatalf("want the estimate then the GPU meter, got %d meters", len(sel.Meters))
+	}
+	if notes := strings.Join(sel.Notes, "\n"); !strings.Contains(notes, "partly estimated") || !strings.Contains(notes, "the GPUs are measured") {
+		t.Errorf("notes must say the CPU is estimated and the GPUs measured:\n%s", notes)
+	}
+	sel.Close()
+
+	root := fixtureUnpack(t, "rapl/two-sockets.txtar")
+	sel, err = Select("auto", Options{SysfsRoot: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sel.Meters) != 2 || sel.Meters[0].Name() != "rapl" || sel.Meters[1].Domains()[0].Kind != KindGPU || len(sel.Notes) != 0 {
+		t.Fatalf("want rapl then the GPU meter and no notes, got %d meters, notes %q", len(sel.Meters), sel.Notes)
+	}
+	sel.Close()
+
+	openNVMLMeter = func() (Meter, error) { return nil, errors.New("GPU is lost") }
+	if _, err := Select("auto", Options{SysfsRoot: root}); err == nil || !strings.Contains(err.Error(), "nvml is present but broken") {
+		t.Errorf("a broken GPU meter: %v", err)
+	}
+	openNVMLMeter = func() (Meter, error) {
+		return nil, &unsupportedError{msg: "NVML not available: libnvidia-ml.so.1 not found"}
+	}
+	sel, err = Select("auto", Options{SysfsRoot: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sel.Meters) != 1 || !strings.Contains(strings.Join(sel.Notes, "\n"), "libnvidia-ml.so.1 not found") {
+		t.Errorf("no GPU: want the estimate alone and the reason, got %d meters, notes %q", len(sel.Meters), sel.Notes)
+	}
+	sel.Close()
 }

@@ -1,6 +1,15 @@
 // Package meter defines the Meter interface and its backends: RAPL through
-// powercap (rapl_linux.go), a modelled estimate (estimate.go) and a
-// deterministic fake (fake.go); detect.go picks backends for --meter.
+// powercap (rapl_linux.go), NVIDIA GPUs through NVML (nvml.go: go-nvml,
+// which loads libnvidia-ml.so.1 at run time; tests use go-nvml's mock), a
+// modelled estimate (estimate.go) and a deterministic fake (fake.go);
+// detect.go picks backends for --meter. --meter auto takes the CPU's meter
+// (RAPL, else the estimate) and adds the GPUs: a discrete GPU's energy is
+// outside the CPU package's, so the total counts nothing twice.
+//
+// Meters may say more than energy: a GPU meter describes each device
+// (DeviceDescriber), reports telemetry for the record's trace (Tracer) and
+// the shortest phase it measures well (MinPhaser). What a driver answers
+// NOT_SUPPORTED is recorded as such, not treated as a failure.
 //
 // A meter only reads cumulative energy. It never runs work, never handles
 // counter wrap-around (the harness does that once, from each Domain's

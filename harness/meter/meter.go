@@ -135,3 +135,41 @@ func minWrapTime(domains []Domain, powers []metrics.Power) time.Duration {
 	}
 	return gap
 }
+
+// TraceSample is one telemetry sample a meter took besides energy, at
+// Time; the harness stores it in the record's trace.
+type TraceSample struct {
+	Time time.Time
+	results.TraceSample
+}
+
+// Tracer is implemented by meters that report telemetry besides energy (a
+// GPU's power, clocks, temperature, utilisation, throttle reasons and
+// processes). Trace returns the samples taken since its last call, in time
+// order, and forgets them. It may be called while a Read is in progress.
+type Tracer interface {
+	Trace() []TraceSample
+}
+
+// DeviceDescriber is implemented by meters that read devices worth
+// describing one by one in the record (a GPU's name, UUID, driver, power
+// limit and blind spots).
+type DeviceDescriber interface {
+	Devices() []results.Device
+}
+
+// MinPhaser is implemented by meters that cannot measure short phases
+// well: MinPhase is the shortest phase whose energy they give to within a
+// few percent (a counter updated every 100 ms, power averaged over 1 s).
+// Shorter phases are flagged in the record's notes, not refused.
+type MinPhaser interface {
+	MinPhase() time.Duration
+}
+
+// MinPhaseOf returns m's MinPhase, or 0 when m declares none.
+func MinPhaseOf(m Meter) time.Duration {
+	if p, ok := m.(MinPhaser); ok {
+		return p.MinPhase()
+	}
+	return 0
+}

@@ -351,7 +351,8 @@ func meterInfos(rec *results.Record) []meterInfo {
 		case m.Method == results.MethodExternal:
 			method = "external meter (wall or BMC)"
 		}
-		out = append(out, meterInfo{Name: m.Name, Method: method, Source: m.Source, Domains: strings.Join(doms, ", "), Notes: m.Notes})
+		notes := append(DeviceLines(m), m.Notes...)
+		out = append(out, meterInfo{Name: m.Name, Method: method, Source: m.Source, Domains: strings.Join(doms, ", "), Notes: notes})
 	}
 	return out
 }

@@ -131,6 +131,9 @@ func WriteTableOptions(w io.Writer, full *results.Record, opt TableOptions) erro
 			label = "SYNTHETIC (fake meter: made-up figures, not a measurement)"
 		}
 		say("meter %s: %s; %s", m.Name, label, strings.Join(doms, ", "))
+		for _, l := range DeviceLines(m) {
+			say("  %s", l)
+		}
 	}
 	if est {
 		say("ESTIMATE: energy is modelled from CPU utilisation and TDP, not measured.")
