@@ -83,6 +83,9 @@ const evalLevelSynthetic = "synthetic: fake meter"
 //     warnings the workload recorded (such as joulebench's own BLAS doing
 //     the work, so that the figure describes our code, not the hardware).
 //
+// A record of joulebench measure (an arbitrary command) is not evaluated
+// at all: see evalCommandRefusal.
+//
 // The level is computed from what each meter is, not from what its method
 // field says: a record of the fake or the estimate meter is level 0
 // whatever it claims.
@@ -96,6 +99,9 @@ func Evaluate(rec *results.Record, spec *Spec, specDigest string, opts EvalOptio
 		// Reading the clock here would make two evaluations of one
 		// record differ; the caller supplies the time instead.
 		return nil, errors.New("certify: EvalOptions.Now is required")
+	}
+	if err := evalCommandRefusal(rec); err != nil {
+		return nil, err
 	}
 	profName, prof, err := spec.ProfileFor(rec, opts.Profile)
 	if err != nil {

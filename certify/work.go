@@ -2,6 +2,7 @@ package certify
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"math"
@@ -33,6 +34,31 @@ func evalWorkCode(name string) workCode {
 	}
 	_, checks := w.(workloads.Checker)
 	return workCode{spec: w.Spec(), checks: checks, episodic: workloads.IsEpisodic(w)}
+}
+
+// CommandWorkload is the workload name of joulebench measure's records
+// (package workloads/command), which certify refuses.
+const CommandWorkload = "command"
+
+// ErrCommandRecord is returned (wrapped) by Evaluate for a record of
+// joulebench measure.
+var ErrCommandRecord = errors.New("a record of joulebench measure cannot be certified")
+
+// evalCommandRefusal refuses a record of joulebench measure. Its work is
+// whatever the command did and reported about itself: no spec defines it,
+// no check can recompute its items, FLOPs or accuracy, and no rerun can be
+// built from an allow-list of standard work, so a certificate of it would
+// lend the command's own claims a signature they have not earned. Its
+// energy is still measured energy: report and compare read the record.
+func evalCommandRefusal(rec *results.Record) error {
+	named := rec.Command != nil
+	for _, w := range rec.Workloads {
+		named = named || w.Name == CommandWorkload
+	}
+	if !named {
+		return nil
+	}
+	return fmt.Errorf("certify: record %s: %w: its work is what the command itself reported (no joulebench spec defines it, and no check or rerun can test it), so there is nothing standard to certify; report and compare read it", rec.RunID, ErrCommandRecord)
 }
 
 // workFLOPsTolerance is how far, relatively, a repetition's stated FLOPs

@@ -32,9 +32,14 @@ func (e usageError) Unwrap() error { return e.err }
 
 func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
 
-// exitCode maps an error to the CLI's exit codes: 2 bad usage or input,
-// 1 any other failure.
+// exitCode maps an error to the CLI's exit codes: a measured command's
+// own exit status passed through (joulebench measure), 2 bad usage or
+// input, 1 any other failure.
 func exitCode(err error) int {
+	var x exitStatus
+	if errors.As(err, &x) {
+		return x.code
+	}
 	var u usageError
 	if errors.As(err, &u) || errors.Is(err, flag.ErrHelp) {
 		return 2
@@ -51,6 +56,7 @@ func commands() []command {
 	return []command{
 		{"run", "[--suite quick|standard|certify|FILE] [--workload GLOB] [--meter auto|rapl|estimate|fake] [--region R] [flags]", "run a suite of workloads under the meters and write a record", cmdRun},
 		{"train", "[--models DIR] [--meter M] [--threads N]", "train the reference MNIST models under the meters and derive the compressed variants (make models)", cmdTrain},
+		{"measure", "[--meter M] [--idle DUR] [--reps N] [--work-file F] [--out DIR] [flags] -- CMD ARGS...", "meter any command (a training script): run it under the meters, pass its exit status through", cmdMeasure},
 		{"meters", "[--sysfs-root DIR]", "what can be measured here, by which method, and why not", cmdMeters},
 		{"estimate", "--cpu MODEL --load 0..1 [--threads N] [--tdp W]", "show the watts the estimate meter would assume", cmdEstimate},
 		{"report", "RECORD|CERT [--html F] [--md F] [--png DIR] [--statement] [--pub PUB] [--region R] [--json|--benchfmt]", "print a record's table, its figures recomputed from the record; write it as HTML, Markdown, PNG plots, or a paragraph for papers", cmdReport},

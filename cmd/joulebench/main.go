@@ -15,6 +15,11 @@ import (
 // message of a second Ctrl-C.
 var recordInProgress atomic.Value // string
 
+// beforeQuit, when set, runs before a second signal quits at once:
+// joulebench measure kills its command's process group there, so that the
+// command does not run on unmeasured after joulebench is gone.
+var beforeQuit atomic.Pointer[func()]
+
 func main() {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	sigs := make(chan os.Signal, 2)
@@ -31,6 +36,9 @@ func main() {
 		where := ""
 		if p, _ := recordInProgress.Load().(string); p != "" {
 			where = ": the record as of the last finished repetition is " + p
+		}
+		if f := beforeQuit.Load(); f != nil {
+			(*f)()
 		}
 		fmt.Fprintf(os.Stderr, "joulebench: %v again: quitting now%s\n", s, where)
 		os.Exit(signalExit(s))
