@@ -175,7 +175,10 @@ func WriteTableOptions(w io.Writer, full *results.Record, opt TableOptions) erro
 			energy = append(energy, c.head)
 		}
 	}
-	if len(energy) > 0 {
+	// A record of whole jobs only (a training run, a command under
+	// joulebench measure) has no run table: only the jobs table below.
+	runRows := len(rec.Workloads) > 0
+	if len(energy) > 0 && runRows {
 		// Gross is all the energy the total's domains counted; net takes
 		// off what the idle baseline would have drawn over the same time.
 		how := "gross"
@@ -197,7 +200,9 @@ func WriteTableOptions(w io.Writer, full *results.Record, opt TableOptions) erro
 			say("energy figures (%s): measured (%s); %s", list, methods(rec), how)
 		}
 	}
-	b.WriteString(table)
+	if runRows {
+		b.WriteString(table)
+	}
 	var models strings.Builder
 	if jobs != nil {
 		if err := writeJobs(&models, jobs, est, syn); err != nil {
@@ -221,7 +226,7 @@ func WriteTableOptions(w io.Writer, full *results.Record, opt TableOptions) erro
 			}
 		}
 	}
-	if !opt.Wide {
+	if !opt.Wide && runRows {
 		blas := map[string]bool{}
 		for _, wl := range rec.Workloads {
 			blas[blasLine(wl)] = true
