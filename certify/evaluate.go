@@ -148,8 +148,13 @@ func Evaluate(rec *results.Record, spec *Spec, specDigest string, opts EvalOptio
 		if rs, ok := evalAccuracyRule(i, w); ok {
 			c.Rules = append(c.Rules, rs...)
 		}
-		if evalDevice(spec, w.Name) == "cpu" {
+		switch evalDevice(spec, w.Name) {
+		case "cpu":
 			ceil := evalCeiling(rec.Host, precision)
+			ceilings[i] = &ceil
+			c.Rules = append(c.Rules, evalCeilingRule(i, w, ceil))
+		case "gpu":
+			ceil := evalGPUCeiling(rec, precision)
 			ceilings[i] = &ceil
 			c.Rules = append(c.Rules, evalCeilingRule(i, w, ceil))
 		}
@@ -380,12 +385,17 @@ func evalFigure(s metrics.Stats) (Figure, bool) {
 	return f, true
 }
 
-// evalDevice is the device a workload runs on: its class's, else "cpu",
-// because every workload joulebench has without a class (a command under
-// `measure`) runs on the CPU; a GPU workload comes with a class saying so.
+// evalDevice is the device a workload runs on: its class's, else the
+// device its code says it runs on (a GPU workload's spec has the param
+// device=gpu; the code's spec, not the record's params, which are the
+// record's claim), else "cpu", as every other workload joulebench has
+// runs on the CPU.
 func evalDevice(spec *Spec, workload string) string {
 	if _, class, ok := spec.ClassOf(workload); ok {
 		return class.Device
+	}
+	if code := evalWorkCode(workload); code.err == nil && code.spec.Params["device"] == "gpu" {
+		return "gpu"
 	}
 	return "cpu"
 }

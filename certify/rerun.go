@@ -83,6 +83,8 @@ func rerunOwnHint(name, value string) string {
 		return fmt.Sprintf("the original ran suite file %s; reproduce runs only built-in suites; pass reproduce --suite FILE to run a file you trust", v)
 	case "blas":
 		return fmt.Sprintf("the original ran with --blas %s; reproduce loads no library a certificate names; pass reproduce --blas PATH|gonum|default to choose your own", v)
+	case "cuda-lib-dir":
+		return fmt.Sprintf("the original loaded CUDA from %s (--cuda-lib-dir); reproduce loads no library a certificate names; pass reproduce --cuda-lib-dir DIR to choose your own, or --cuda-lib-dir default for the system's", v)
 	case "sysfs-root":
 		return fmt.Sprintf("the original read sysfs under %s (--sysfs-root); reproduce reads no root a certificate names; pass reproduce --sysfs-root DIR (/sys for this machine's own)", v)
 	case "proc-root":
@@ -187,9 +189,10 @@ var rerunFlags = map[string]rerunFlag{
 	"intensity-file": {action: rerunDrop, note: "dropped --intensity-file: a grid time series of the original's hours cannot cover a run made now; " +
 		"the rerun uses the world average unless reproduce is given a region, and carbon figures are compared only when both runs used the same accounting"},
 
-	"blas":       {action: rerunOwn},
-	"sysfs-root": {action: rerunOwn},
-	"proc-root":  {action: rerunOwn},
+	"blas":         {action: rerunOwn},
+	"cuda-lib-dir": {action: rerunOwn},
+	"sysfs-root":   {action: rerunOwn},
+	"proc-root":    {action: rerunOwn},
 }
 
 // rerunOrder is the order RerunArgs writes the kept flags in.
@@ -198,7 +201,7 @@ var rerunOrder = []string{"suite", "workload", "meter", "reps", "min-time", "idl
 
 // rerunDefaults are values of path-valued flags that are no choice: run's
 // own defaults.
-var rerunDefaults = map[string]string{"sysfs-root": "/sys", "proc-root": "/proc", "blas": ""}
+var rerunDefaults = map[string]string{"sysfs-root": "/sys", "proc-root": "/proc", "blas": "", "cuda-lib-dir": ""}
 
 // RerunArgs rebuilds, from the command line a record says its run was
 // made with (config.args: "run", then run's flags), the command line

@@ -23,6 +23,10 @@ type Options struct {
 	// repetition come from it, so no library can know them in advance.
 	// Zero is allowed (tests) and means a fixed seed.
 	Seed uint64
+	// CUDALibDir, when set, is the only directory the GPU workloads load
+	// the CUDA runtime, cuBLAS and cuBLASLt from (--cuda-lib-dir); empty
+	// means the system's search (LD_LIBRARY_PATH, then the loader's).
+	CUDALibDir string
 }
 
 // Factory makes the workload with the given name, or reports that the name

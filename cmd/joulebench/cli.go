@@ -13,6 +13,7 @@ import (
 	"golang.org/x/term"
 
 	_ "github.com/joulebench/joulebench/workloads/gemm"  // registers gemm-*
+	_ "github.com/joulebench/joulebench/workloads/gpu"   // registers gpu-gemm-*
 	_ "github.com/joulebench/joulebench/workloads/model" // registers mnist-*
 )
 
@@ -67,6 +68,7 @@ func commands() []command {
 		{"verify", "CERT --pub PUB [--pub PUB...] [--record RECORD] [--spec FILE]", "check a certificate's signature, record and every figure", cmdVerify},
 		{"reproduce", "CERT --pub PUB --key KEY [--out DIR]", "verify, rerun the same work here, compare, sign the outcome", cmdReproduce},
 		{"results", "list|show ID|reindex|top --workload W [--metric M] [--out DIR]", "the SQLite index of OUT's records: list, show, rebuild, rank by work per joule", cmdResults},
+		{"gpu-baseline", "[--record RECORD] [--precision P --n N] [--time D]", "time cuBLAS called directly, and each gpu-gemm workload of a record against it (scripts/gpu-check.sh)", cmdGPUBaseline},
 		{"version", "", "print the version", cmdVersion},
 	}
 }

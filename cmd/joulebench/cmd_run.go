@@ -27,6 +27,7 @@ import (
 
 type runFlags struct {
 	suite, workload, meter, sysfsRoot, procRoot, out, blas, coretype string
+	cudaLibDir                                                       string
 	interval, minTime                                                time.Duration
 	idle, warmup                                                     optDuration
 	reps, threads                                                    int
@@ -62,6 +63,7 @@ func measure(ctx context.Context, args []string, stdout, stderr io.Writer) (path
 	fs.BoolVar(&f.json, "json", false, "print the record as JSON instead of a table")
 	fs.Float64Var(&f.tdp, "tdp", 0, "estimate meter: the CPU's TDP in watts, instead of the built-in table")
 	fs.StringVar(&f.blas, "blas", "", "CBLAS library PATH to load, or 'gonum' for pure Go (default: OpenBLAS, BLIS, MKL, libblas, in that order)")
+	fs.StringVar(&f.cudaLibDir, "cuda-lib-dir", "", "GPU workloads: load libcudart.so, libcublas.so and libcublasLt.so from this directory only (default: LD_LIBRARY_PATH, then the loader's search)")
 	fs.StringVar(&f.coretype, "blas-coretype", "auto", "OpenBLAS kernel: auto (AVX-512 kernel on AVX-512 CPUs), library (OpenBLAS decides), or a name such as SkylakeX, Haswell, Zen")
 	fs.IntVar(&f.threads, "threads", 0, "BLAS threads (0 = all logical CPUs)")
 	fs.IntVar(&f.reps, "reps", 0, "repetitions per workload (0 = the suite's)")
@@ -109,6 +111,11 @@ func measure(ctx context.Context, args []string, stdout, stderr io.Writer) (path
 	// otherwise look like "this machine has no RAPL".
 	var rootErr error
 	fs.Visit(func(fl *flag.Flag) {
+		if fl.Name == "cuda-lib-dir" {
+			if fi, err := os.Stat(fl.Value.String()); (err != nil || !fi.IsDir()) && rootErr == nil {
+				rootErr = usagef("--cuda-lib-dir %s: not a directory; give the directory that holds libcudart.so and libcublas.so", fl.Value.String())
+			}
+		}
 		if fl.Name == "sysfs-root" || fl.Name == "proc-root" {
 			if err := checkRoot("--"+fl.Name, fl.Value.String()); err != nil && rootErr == nil {
 				rootErr = err
@@ -156,9 +163,10 @@ func measure(ctx context.Context, args []string, stdout, stderr io.Writer) (path
 	if err != nil {
 		return "", nil, err
 	}
-	opts := workloads.Options{BLAS: f.blas, BLASCoreType: f.coretype, Threads: f.threads, Seed: seed}
+	opts := workloads.Options{BLAS: f.blas, BLASCoreType: f.coretype, Threads: f.threads, Seed: seed, CUDALibDir: f.cudaLibDir}
 	var ws []workloads.Workload
-	var kept, skipped []string
+	var kept []string
+	left := leftOut{}
 	for _, n := range names {
 		w, err := workloads.New(n, opts)
 		if err != nil {
@@ -171,7 +179,7 @@ func measure(ctx context.Context, args []string, stdout, stderr io.Writer) (path
 				// of the suite, and the record says so; anything else is
 				// bad input.
 				if errors.Is(err, workloads.ErrNotHere) {
-					skipped = append(skipped, fmt.Sprintf("%s left out: %v", n, err))
+					left.add(n, err)
 					continue
 				}
 				return "", nil, usageError{err}
@@ -180,11 +188,12 @@ func measure(ctx context.Context, args []string, stdout, stderr io.Writer) (path
 		ws = append(ws, w)
 		kept = append(kept, n)
 	}
+	skipped := left.lines()
 	for _, msg := range skipped {
 		fmt.Fprintln(stderr, msg)
 	}
 	if len(ws) == 0 {
-		return "", nil, usagef("no workload of the selection can run here: %s", strings.Join(skipped, "; "))
+		return "", nil, usagef("no workload of the selection can run here: each was left out, for the reason given above")
 	}
 	names = kept
 
@@ -377,4 +386,32 @@ func (o *optDuration) Set(v string) error {
 	}
 	o.d, o.set = d, true
 	return nil
+}
+
+// leftOut collects the workloads a machine cannot run, grouped by reason:
+// ten GPU workloads on a machine without CUDA share one reason, said once.
+type leftOut struct {
+	reasons []string
+	names   map[string][]string
+}
+
+func (l *leftOut) add(name string, err error) {
+	if l.names == nil {
+		l.names = map[string][]string{}
+	}
+	r := err.Error()
+	if _, ok := l.names[r]; !ok {
+		l.reasons = append(l.reasons, r)
+	}
+	l.names[r] = append(l.names[r], name)
+}
+
+// lines says, for each reason in the order first met, which workloads
+// were left out for it.
+func (l *leftOut) lines() []string {
+	var out []string
+	for _, r := range l.reasons {
+		out = append(out, fmt.Sprintf("%s left out: %s", strings.Join(l.names[r], ", "), r))
+	}
+	return out
 }

@@ -541,6 +541,7 @@ func cmdReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	specFile := fs.String("spec", "", "the spec the certificate names, if it is not the embedded v1")
 	// Paths are the reproducer's own choice, never the certificate's.
 	fs.String("blas", "", "CBLAS library PATH for the rerun, 'gonum', or 'default' (the usual search); needed when the original named one")
+	fs.String("cuda-lib-dir", "", "directory of the CUDA runtime and cuBLAS for the rerun, or 'default' (the system's); needed when the original named one")
 	fs.String("sysfs-root", "", "where sysfs is mounted, for the rerun's meters; needed when the original named a root")
 	fs.String("proc-root", "", "where procfs is mounted, for the rerun; needed when the original named a root")
 	suiteFile := fs.String("suite", "", "a suite FILE you trust, for a certificate whose run used a suite file")
@@ -575,10 +576,10 @@ func cmdReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	var own []string
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {
-		case "blas", "sysfs-root", "proc-root", "suite":
+		case "blas", "cuda-lib-dir", "sysfs-root", "proc-root", "suite":
 			chosen[f.Name] = true
 			val := f.Value.String()
-			if f.Name == "blas" && val == "default" {
+			if (f.Name == "blas" || f.Name == "cuda-lib-dir") && val == "default" {
 				return // the usual search: no flag
 			}
 			own = append(own, "--"+f.Name+"="+val)

@@ -148,6 +148,8 @@ func int8Layers(q *compress.QMLP) []dnnl.DenseI8 {
 // the check's OfflineBatch).
 func newEngine(v variant, wf *nn.WeightsFile, batch int, opts workloads.Options, threads int) (engine, error) {
 	switch v.engine {
+	case "gpu-fp32", "gpu-fp16", "gpu-bf16", "gpu-int8":
+		return newGPUEngine(v, wf, batch, opts.CUDALibDir)
 	case "int8":
 		q, err := compress.QMLPFromWeights(wf)
 		if err != nil {
@@ -269,7 +271,7 @@ func (n *noted) info() map[string]string {
 // 2 × multiply-adds of its dense and convolution layers, integer ones for
 // int8, and only the stored (non-zero) weights for the sparse kernel.
 func variantFLOPs(v variant, wf *nn.WeightsFile) (float64, error) {
-	if v.engine == "int8" {
+	if v.engine == "int8" || v.engine == "gpu-int8" {
 		q, err := compress.QMLPFromWeights(wf)
 		if err != nil {
 			return 0, err

@@ -70,6 +70,12 @@ var variants = []variant{
 	{"mnist-mlp", "distilled", "student-distilled.jbw.gz", "dense", "student 784-128-10 trained on the reference's soft labels"},
 	{"mnist-mlp", "student", "student-hard.jbw.gz", "dense", "the same student trained on hard labels only (the distillation control)"},
 	{"mnist-cnn", "fp32", "cnn.jbw.gz", "dense", "reference CNN (two 3×3 convolutions by im2col + GEMM, pooling, two dense), fp32 on the BLAS"},
+	// The GPU variants form their own family, so that the savings table
+	// compares them with the GPU fp32, not with a CPU.
+	{"mnist-mlp-gpu", "fp32", "mlp.jbw.gz", "gpu-fp32", "reference MLP 784-1024-1024-10 on the GPU: fp32 cuBLASLt matmuls, bias and ReLU fused"},
+	{"mnist-mlp-gpu", "fp16", "mlp.jbw.gz", "gpu-fp16", "the reference weights in fp16 on the GPU (cuBLASLt, fp32 accumulation)"},
+	{"mnist-mlp-gpu", "bf16", "mlp.jbw.gz", "gpu-bf16", "the reference weights in bf16 on the GPU (cuBLASLt, fp32 accumulation)"},
+	{"mnist-mlp-gpu", "int8", "mlp-int8.jbw.gz", "gpu-int8", "the post-training int8 model on the GPU: cuBLASLt s8×s8→s32, requantised in the epilogue"},
 }
 
 // Scenarios, named as MLPerf Inference names them.
@@ -79,14 +85,20 @@ const (
 )
 
 func init() {
-	var names []string
+	// The GPU variants' names start with "mnist-mlp-" too, so they belong
+	// to that prefix's registration.
+	byPrefix := map[string][]string{}
 	for _, v := range variants {
+		p := "mnist-mlp-"
+		if v.model == "mnist-cnn" {
+			p = "mnist-cnn-"
+		}
 		for _, sc := range []string{Offline, SingleStream} {
-			names = append(names, v.model+"-"+v.name+"-"+sc)
+			byPrefix[p] = append(byPrefix[p], v.model+"-"+v.name+"-"+sc)
 		}
 	}
-	workloads.Register("mnist-mlp-", New, names[:len(names)-2]...)
-	workloads.Register("mnist-cnn-", New, names[len(names)-2:]...)
+	workloads.Register("mnist-mlp-", New, byPrefix["mnist-mlp-"]...)
+	workloads.Register("mnist-cnn-", New, byPrefix["mnist-cnn-"]...)
 }
 
 // Names lists the inference workloads.
@@ -168,6 +180,10 @@ func New(name string, opts workloads.Options) (workloads.Workload, error) {
 	if params["precision"] == "" {
 		params["precision"] = "fp32"
 	}
+	if isGPU(v) {
+		params["precision"] = gpuPrecision(v.engine)
+		params["device"] = "gpu"
+	}
 	w := &inference{v: v, scenario: sc, batch: batch, opts: opts, file: wf}
 	w.spec = makeSpec(name, params, "inference", flops)
 	w.spec.ItemsPerCall = batch
@@ -228,13 +244,17 @@ func decodeWeights(data []byte, src string) (*nn.WeightsFile, error) {
 func (w *inference) Spec() workloads.Spec { return w.spec }
 
 // Validate says early when a variant cannot run here (no oneDNN for bf16,
-// no native bf16), before anything is measured.
+// no native bf16; no CUDA GPU, cuBLASLt or algorithm for a GPU variant),
+// before anything is measured.
 func (w *inference) Validate(ctx context.Context) error {
 	if _, err := loadMNIST(); err != nil {
 		return err
 	}
 	if w.v.engine == "bf16" {
 		return bf16Available()
+	}
+	if isGPU(w.v) {
+		return gpuValidate(w.v, w.file, w.batch, w.opts.CUDALibDir)
 	}
 	return nil
 }

@@ -3,7 +3,6 @@ package model
 import (
 	"context"
 	"fmt"
-	"math"
 	"runtime"
 	"sync"
 
@@ -14,7 +13,8 @@ import (
 // RecomputeAccuracy is the variant's accuracy on the full test set and its
 // fp32 reference's, computed by joulebench's pure-Go kernels (GoGemm, the
 // pure-Go int8 and sparse kernels; bf16 approximated by rounding the
-// weights to bf16, the activations staying fp32): no library is loaded, so a certifier can check a
+// weights to bf16, the activations staying fp32; the GPU's fp16 and bf16
+// emulated by halfForward): no library is loaded, so a certifier can check a
 // record's stated accuracy without trusting the machine that made it. The
 // pure-Go arithmetic rounds differently from oneDNN and OpenBLAS, so a few
 // borderline images may change class; certify allows for that
@@ -23,7 +23,7 @@ func (w *inference) RecomputeAccuracy(ctx context.Context) (acc, ref float64, er
 	if err := ctx.Err(); err != nil {
 		return 0, 0, err
 	}
-	if acc, err = recomputed(w.v.file, w.v.engine); err != nil {
+	if acc, err = recomputed(w.v.file, recomputeEngine(w.v.engine)); err != nil {
 		return 0, 0, err
 	}
 	refFile := "mlp.jbw.gz"
@@ -32,6 +32,21 @@ func (w *inference) RecomputeAccuracy(ctx context.Context) (acc, ref float64, er
 	}
 	ref, err = recomputed(refFile, "dense")
 	return acc, ref, err
+}
+
+// recomputeEngine is the pure-Go kernel that stands for an engine: the
+// GPU's fp32 is the dense fp32 forward pass, its int8 the pure-Go int8
+// kernel (the same QMLP arithmetic; see gpuEngine.int8Layers for where
+// the GPU may round one code apart), its fp16 and bf16 their emulation
+// (halfForward).
+func recomputeEngine(eng string) string {
+	switch eng {
+	case "gpu-fp32":
+		return "dense"
+	case "gpu-int8":
+		return "int8"
+	}
+	return eng
 }
 
 var recomputeCache sync.Map // file+engine → *refEntry
@@ -75,6 +90,16 @@ func recompute(file, eng string) (float64, error) {
 		f := compress.NewSparseForward(s, OfflineBatch, threads)
 		defer f.Close()
 		fwd = f.Run
+	case "gpu-fp16", "gpu-bf16":
+		m, err := nn.WeightsModel(wf)
+		if err != nil {
+			return 0, err
+		}
+		h, err := newHalfForward(m, gpuPrecision(eng), OfflineBatch, threads)
+		if err != nil {
+			return 0, err
+		}
+		fwd = h.Run
 	case "dense", "bf16":
 		m, err := nn.WeightsModel(wf)
 		if err != nil {
@@ -108,8 +133,6 @@ func recompute(file, eng string) (float64, error) {
 // oneDNN's f32→bf16 reorder does, and keeps it in float32.
 func roundBF16(v []float32) {
 	for i, f := range v {
-		b := math.Float32bits(f)
-		b += 0x7fff + (b>>16)&1
-		v[i] = math.Float32frombits(b &^ 0xffff)
+		v[i] = bf16ToF32(f32ToBF16(f))
 	}
 }

@@ -1,0 +1,120 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/joulebench/joulebench/results"
+	"github.com/joulebench/joulebench/workloads/gpu/cuda"
+)
+
+// fakeCUDA builds the fake CUDA runtime, cuBLAS and cuBLASLt of
+// workloads/gpu/cuda/testdata/fake (host-memory stand-ins with cheat
+// knobs) into a directory for --cuda-lib-dir, or skips without a C
+// compiler.
+func fakeCUDA(t *testing.T) string {
+	t.Helper()
+	cc, err := exec.LookPath("cc")
+	if err != nil {
+		t.Skip("no C compiler (cc) to build the fake CUDA libraries: install gcc to run this test")
+	}
+	src := filepath.Join("..", "..", "workloads", "gpu", "cuda", "testdata", "fake")
+	dir := t.TempDir()
+	for lib, file := range map[string]string{"libcudart.so": "fakecuda.c", "libcublas.so": "fakecuda.c", "libcublasLt.so": "fakecublaslt.c"} {
+		if out, err := exec.Command(cc, "-shared", "-fPIC", "-O2", "-o", filepath.Join(dir, lib), filepath.Join(src, file), "-lm").CombinedOutput(); err != nil {
+			t.Fatalf("build fake %s: %v\n%s", lib, err, out)
+		}
+	}
+	if _, err := cuda.LoadFrom(dir); err != nil {
+		t.Skipf("cannot load the fake CUDA libraries (a build without cgo?): %v", err)
+	}
+	return dir
+}
+
+// The GPU path end to end through the CLI, on the fake libraries: a
+// suite of GPU GEMMs runs with --cuda-lib-dir, every repetition's answer
+// checked; gpu-baseline compares each with cuBLAS called directly; and a
+// lazy cuBLAS (every second call skipped) fails the run, exit 1, the
+// record saying the answer was wrong.
+func TestGPUSuiteOnFakeCUDA(t *testing.T) {
+	libs := fakeCUDA(t)
+	dir := t.TempDir()
+	suite := filepath.Join(dir, "gpu.json")
+	os.WriteFile(suite, []byte(`{"name":"gpu-small","version":"1","idle_s":0,"warmup_s":0.05,"min_time_s":0.1,"reps":2,"min_readings":1,"max_cv":1,
+		"workloads":["gpu-gemm-fp32-64","gpu-gemm-bf16-64","gpu-gemm-int8-64"]}`), 0o644)
+	out := filepath.Join(dir, "out")
+	_, stderr, err := runCLI(t, "run", "--suite", suite, "--cuda-lib-dir", libs, "--meter", "fake", "--interval", "10ms", "--out", out)
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, stderr)
+	}
+	recs, _ := filepath.Glob(filepath.Join(out, "*", results.RecordFile))
+	if len(recs) != 1 {
+		t.Fatalf("records: %v", recs)
+	}
+	rec, err := results.ReadFile(recs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rec.Complete || len(rec.Workloads) != 3 {
+		t.Fatalf("record: complete %v, %d workloads: %s", rec.Complete, len(rec.Workloads), rec.IncompleteReason)
+	}
+	for _, w := range rec.Workloads {
+		if w.Params["device"] != "gpu" || len(w.Reps) != 2 || w.Check == nil || !w.Check.OK || w.Info["cuda_runtime"] == "" {
+			t.Errorf("%s: params %v, %d reps, check %+v, info %v", w.Name, w.Params, len(w.Reps), w.Check, w.Info)
+		}
+		for _, r := range w.Reps {
+			if r.Check == nil || !r.Check.OK || r.Work.Items < 1 || r.Work.FLOPs != float64(r.Work.Items)*2*64*64*64 {
+				t.Errorf("%s rep %d: check %+v, work %+v", w.Name, r.Index, r.Check, r.Work)
+			}
+		}
+	}
+
+	stdout, stderr, err := runCLI(t, "gpu-baseline", "--record", recs[0], "--cuda-lib-dir", libs, "--time", "20ms", "--json")
+	if err != nil {
+		t.Fatalf("gpu-baseline: %v\n%s", err, stderr)
+	}
+	var rows []baselineRow
+	if err := json.Unmarshal([]byte(stdout), &rows); err != nil {
+		t.Fatalf("gpu-baseline --json: %v\n%s", err, stdout)
+	}
+	if len(rows) != 3 {
+		t.Fatalf("rows: %+v", rows)
+	}
+	for _, r := range rows {
+		if r.N != 64 || !(r.DirectTF > 0) || !(r.WorkloadTF > 0) || !(r.Ratio > 0) {
+			t.Errorf("row %+v", r)
+		}
+	}
+
+	// A lazy cuBLAS is caught, whatever its speed.
+	t.Setenv("FAKE_CUBLAS_LAZY", "1")
+	_, stderr, err = runCLI(t, "run", "--suite", suite, "--workload", "gpu-gemm-fp32-*", "--cuda-lib-dir", libs, "--meter", "fake", "--interval", "10ms", "--out", filepath.Join(dir, "lazy"))
+	if err == nil || exitCode(err) != 1 {
+		t.Fatalf("lazy cuBLAS: err %v (exit %d)\n%s", err, exitCode(err), stderr)
+	}
+	recs, _ = filepath.Glob(filepath.Join(dir, "lazy", "*", results.RecordFile))
+	if len(recs) != 1 {
+		t.Fatalf("lazy run wrote %v", recs)
+	}
+	rec, err = results.ReadFile(recs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := rec.Workloads[0]
+	if w.Check == nil || w.Check.OK || w.Check.Verdict != "wrong" || !strings.Contains(w.Error, "check") {
+		t.Errorf("lazy cuBLAS not caught: check %+v, error %q", w.Check, w.Error)
+	}
+}
+
+// --cuda-lib-dir must name a directory: a typo is bad input, before
+// anything is measured.
+func TestCUDALibDirMustBeDirectory(t *testing.T) {
+	_, _, err := runCLI(t, "run", "--suite", "gpu", "--cuda-lib-dir", filepath.Join(t.TempDir(), "nope"), "--meter", "fake")
+	if err == nil || exitCode(err) != 2 || !strings.Contains(err.Error(), "--cuda-lib-dir") {
+		t.Errorf("missing --cuda-lib-dir: %v", err)
+	}
+}

@@ -1,0 +1,241 @@
+// fakecuda.c: a fake CUDA runtime (libcudart.so) and cuBLAS (libcublas.so)
+// for joulebench's tests. The same file is compiled twice, under both
+// names. "Device" memory is host memory from malloc; cublasGemmEx is a
+// naive triple loop, correct for the small sizes the tests use.
+//
+// Environment variables, read at every call, make it cheat or fail:
+//   FAKE_CUDA_NODEVICE=1  cudaGetDeviceCount reports 0 devices (cudaErrorNoDevice)
+//   FAKE_CUDA_OOM=1       cudaMalloc fails with cudaErrorMemoryAllocation (2)
+//   FAKE_CUDA_CC=M.m      the compute capability reported (default 9.0)
+//   FAKE_CUBLAS_LAZY=1    every second cublasGemmEx call does nothing
+//   FAKE_CUBLAS_TF32=1    fp32 inputs are rounded to TF32 (10-bit mantissa)
+//                         when the compute type is CUBLAS_COMPUTE_32F
+//   FAKE_CUBLAS_FAIL=1    cublasGemmEx returns CUBLAS_STATUS_EXECUTION_FAILED (13)
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int env(const char *name) {
+	const char *v = getenv(name);
+	return v != NULL && v[0] != '\0' && strcmp(v, "0") != 0;
+}
+
+// ---- CUDA runtime ----
+
+const char *cudaGetErrorString(int code) {
+	switch (code) {
+	case 0: return "no error";
+	case 1: return "invalid argument";
+	case 2: return "out of memory";
+	case 35: return "CUDA driver version is insufficient for CUDA runtime version";
+	case 100: return "no CUDA-capable device is detected";
+	case 101: return "invalid device ordinal";
+	}
+	return "unrecognized error code";
+}
+
+int cudaGetDeviceCount(int *n) {
+	if (env("FAKE_CUDA_NODEVICE")) {
+		*n = 0;
+		return 100;
+	}
+	*n = 1;
+	return 0;
+}
+
+int cudaSetDevice(int dev) { return (dev == 0 && !env("FAKE_CUDA_NODEVICE")) ? 0 : 101; }
+
+int cudaDeviceGetAttribute(int *v, int attr, int dev) {
+	if (dev != 0) {
+		return 101;
+	}
+	int major = 9, minor = 0;
+	const char *cc = getenv("FAKE_CUDA_CC");
+	if (cc != NULL && cc[0] != '\0') {
+		major = atoi(cc);
+		const char *dot = strchr(cc, '.');
+		minor = dot != NULL ? atoi(dot + 1) : 0;
+	}
+	switch (attr) {
+	case 75: *v = major; return 0;
+	case 76: *v = minor; return 0;
+	}
+	return 1;
+}
+
+int cudaMalloc(void **p, size_t n) {
+	if (env("FAKE_CUDA_OOM")) {
+		*p = NULL;
+		return 2;
+	}
+	*p = malloc(n == 0 ? 1 : n);
+	return *p == NULL ? 2 : 0;
+}
+
+int cudaFree(void *p) {
+	free(p);
+	return 0;
+}
+
+int cudaMemcpy(void *dst, const void *src, size_t n, int kind) {
+	(void)kind;
+	memcpy(dst, src, n);
+	return 0;
+}
+
+int cudaMemset(void *p, int v, size_t n) {
+	memset(p, v, n);
+	return 0;
+}
+
+int cudaDeviceSynchronize(void) { return 0; }
+
+int cudaRuntimeGetVersion(int *v) {
+	*v = 12040;
+	return 0;
+}
+
+int cudaDriverGetVersion(int *v) {
+	*v = 12040;
+	return 0;
+}
+
+// ---- cuBLAS ----
+
+struct handle {
+	int math;
+};
+
+int cublasCreate_v2(void **h) {
+	struct handle *p = calloc(1, sizeof *p);
+	if (p == NULL) {
+		return 3;
+	}
+	*h = p;
+	return 0;
+}
+
+int cublasDestroy_v2(void *h) {
+	free(h);
+	return 0;
+}
+
+int cublasGetVersion_v2(void *h, int *v) {
+	(void)h;
+	*v = 120402;
+	return 0;
+}
+
+int cublasSetMathMode(void *h, int mode) {
+	((struct handle *)h)->math = mode;
+	return 0;
+}
+
+enum { R32F = 0, R64F = 1, R16F = 2, R8I = 3, R32I = 10, R16BF = 14 };
+enum { C16F = 64, C32F = 68, C64F = 70, C32I = 72, CTF32 = 77 };
+
+static float half_to_float(uint16_t h) {
+	int e = (h >> 10) & 0x1f, m = h & 0x3ff;
+	float s = (h & 0x8000) ? -1.0f : 1.0f;
+	if (e == 0) {
+		return s * ldexpf((float)m, -24);
+	}
+	if (e == 31) {
+		return m ? NAN : s * INFINITY;
+	}
+	return s * ldexpf((float)(m | 0x400), e - 25);
+}
+
+static float bf16_to_float(uint16_t h) {
+	uint32_t b = (uint32_t)h << 16;
+	float f;
+	memcpy(&f, &b, 4);
+	return f;
+}
+
+// round_tf32 rounds f to TF32's 10-bit mantissa, to nearest, ties away
+// from zero, as the tensor cores' conversion does.
+static float round_tf32(float f) {
+	uint32_t b;
+	memcpy(&b, &f, 4);
+	b = (b + 0x1000) & 0xffffe000u;
+	memcpy(&f, &b, 4);
+	return f;
+}
+
+static double load(const void *p, int type, size_t i, int tf32) {
+	switch (type) {
+	case R32F: {
+		float f = ((const float *)p)[i];
+		return tf32 ? round_tf32(f) : f;
+	}
+	case R64F: return ((const double *)p)[i];
+	case R16F: return half_to_float(((const uint16_t *)p)[i]);
+	case R16BF: return bf16_to_float(((const uint16_t *)p)[i]);
+	case R8I: return ((const int8_t *)p)[i];
+	case R32I: return ((const int32_t *)p)[i];
+	}
+	return NAN;
+}
+
+static int lazy_calls;
+
+int cublasGemmEx(void *h, int ta, int tb, int m, int n, int k, const void *alpha,
+	const void *A, int atype, int lda, const void *B, int btype, int ldb,
+	const void *beta, void *C, int ctype, int ldc, int compute, int algo) {
+	(void)h;
+	(void)algo;
+	if (env("FAKE_CUBLAS_FAIL")) {
+		return 13;
+	}
+	if (env("FAKE_CUBLAS_LAZY") && (lazy_calls++ & 1) == 1) {
+		return 0;
+	}
+	if (m < 0 || n < 0 || k < 0 || ta < 0 || ta > 1 || tb < 0 || tb > 1) {
+		return 7;
+	}
+	int tf32 = (compute == CTF32) || (compute == C32F && env("FAKE_CUBLAS_TF32"));
+	for (int j = 0; j < n; j++) {
+		for (int i = 0; i < m; i++) {
+			double facc = 0;
+			float sacc = 0;
+			int32_t iacc = 0;
+			for (int l = 0; l < k; l++) {
+				size_t ai = ta ? (size_t)i * lda + l : (size_t)l * lda + i;
+				size_t bi = tb ? (size_t)l * ldb + j : (size_t)j * ldb + l;
+				double a = load(A, atype, ai, tf32), b = load(B, btype, bi, tf32);
+				switch (compute) {
+				case C64F: facc = fma(a, b, facc); break;
+				case C32I: iacc = (int32_t)((uint32_t)iacc + (uint32_t)((int32_t)a * (int32_t)b)); break;
+				default: sacc = fmaf((float)a, (float)b, sacc); break;
+				}
+			}
+			size_t ci = (size_t)j * ldc + i;
+			switch (compute) {
+			case C64F: {
+				double al = *(const double *)alpha, be = *(const double *)beta;
+				double *c = (double *)C;
+				c[ci] = al * facc + (be == 0 ? 0 : be * c[ci]);
+				break;
+			}
+			case C32I: {
+				int32_t al = *(const int32_t *)alpha, be = *(const int32_t *)beta;
+				int32_t *c = (int32_t *)C;
+				c[ci] = (int32_t)((uint32_t)al * (uint32_t)iacc + (be == 0 ? 0u : (uint32_t)be * (uint32_t)c[ci]));
+				break;
+			}
+			default: {
+				float al = *(const float *)alpha, be = *(const float *)beta;
+				if (ctype == R32F) {
+					float *c = (float *)C;
+					c[ci] = al * sacc + (be == 0 ? 0 : be * c[ci]);
+				} else {
+					return 15; // 16-bit outputs are not faked
+				}
+			}
+			}
+		}
+	}
+	return 0;
+}

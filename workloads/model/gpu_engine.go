@@ -1,0 +1,709 @@
+package model
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"sync"
+	"unsafe"
+
+	"github.com/joulebench/joulebench/workloads"
+	"github.com/joulebench/joulebench/workloads/gpu/cuda"
+	"github.com/joulebench/joulebench/workloads/model/compress"
+	"github.com/joulebench/joulebench/workloads/model/nn"
+)
+
+// The GPU variants run the reference MLP (mlp.jbw.gz) in fp32, fp16 and
+// bf16, and the int8 variant (mlp-int8.jbw.gz), on one cuBLASLt matmul
+// per dense layer with the bias and ReLU fused into its epilogue; the
+// activations stay on the device between layers. A call converts the batch
+// on the host to the input type, copies it to the device, runs the layers,
+// copies the logits back and waits for the device, so that the meters the
+// harness reads after Run have seen all the work.
+//
+// Arithmetic, per kind (what RecomputeAccuracy emulates):
+//
+//	fp32: fp32 inputs and weights, fp32 accumulation (CUBLAS_COMPUTE_32F,
+//	      which does not use TF32), fp32 bias and ReLU.
+//	fp16, bf16: inputs, weights and hidden activations rounded to the type
+//	      (nearest, ties to even); products accumulated in fp32, the bias
+//	      (of the type) added in fp32, ReLU, then rounded to the type; the
+//	      last layer writes fp32 logits with an fp32 bias.
+//	int8: compress.QMLP's arithmetic (see the compress package comment),
+//	      with the u8 activations held as s8 = u8 − 128, because cuBLASLt's
+//	      int8 kernels take signed 8-bit inputs only. See int8Layers below.
+//
+// Batch sizes are the CPU variants' (Offline 256, SingleStream 1), so that
+// a GPU figure compares with a CPU one for the same work per call.
+
+// gpuLibDir, when set, is the directory the GPU engines load the CUDA
+// libraries from (cuda.LoadFrom) instead of the system search when the
+// workload's options name none (--cuda-lib-dir). Only the tests set it,
+// to their fakes.
+var gpuLibDir string
+
+type gpuLoad struct {
+	once sync.Once
+	lib  *cuda.Lib
+	err  error
+}
+
+var gpuLoads sync.Map // gpuLibDir → *gpuLoad
+
+// loadGPU opens the CUDA runtime once per directory and checks that there
+// is a GPU.
+func loadGPU(dir string) (*cuda.Lib, error) {
+	if dir == "" {
+		dir = gpuLibDir
+	}
+	e, _ := gpuLoads.LoadOrStore(dir, &gpuLoad{})
+	g := e.(*gpuLoad)
+	g.once.Do(func() {
+		if dir != "" {
+			g.lib, g.err = cuda.LoadFrom(dir)
+		} else {
+			g.lib, g.err = cuda.Load()
+		}
+		if g.err == nil {
+			_, g.err = g.lib.DeviceCount()
+		}
+	})
+	return g.lib, g.err
+}
+
+// gpuValidate says why a GPU variant cannot run here, or nil: it builds
+// the variant's engine (libraries, device memory, an algorithm for every
+// layer and batch size) and closes it. No CUDA, no GPU, no cuBLASLt or no
+// algorithm for the types is workloads.ErrNotHere; anything else is a
+// real failure.
+func gpuValidate(v variant, wf *nn.WeightsFile, batch int, dir string) error {
+	e, err := newGPUEngine(v, wf, batch, dir)
+	if err != nil {
+		if errors.Is(err, cuda.ErrNoCUDA) || errors.Is(err, errors.ErrUnsupported) {
+			return fmt.Errorf("%w: needs a CUDA GPU with cuBLASLt: %w", workloads.ErrNotHere, err)
+		}
+		return err
+	}
+	e.close()
+	return nil
+}
+
+// gpuLayer is one dense layer on the device.
+type gpuLayer struct {
+	op     *cuda.Dense
+	out    cuda.DevPtr // OfflineBatch rows of outPad values of the layer's output type
+	outPad int
+}
+
+// gpuEngine runs an MLP on cuBLASLt.
+type gpuEngine struct {
+	kind    string // "fp32", "fp16", "bf16", "int8"
+	lib     *cuda.Lib
+	lt      *cuda.Lt
+	layers  []gpuLayer
+	mem     []cuda.DevPtr // everything to free
+	in      cuda.DevPtr   // OfflineBatch rows of inPad inputs
+	inN     int           // inputs of the model
+	inPad   int
+	classes int
+	planned map[int]bool
+
+	stage32 []float32 // host staging of the inputs, by type
+	stage16 []uint16
+	stage8  []uint8
+	out32   []float32 // host copy of the last layer's output
+	outI32  []int32
+	logits  []float32
+
+	// int8: the pixels' scale, and the last layer's host epilogue.
+	inScale  float32
+	corr     []int32
+	cs, bias []float32
+
+	inf map[string]string
+}
+
+// padTo16 rounds n up to a multiple of 16: every leading dimension is then
+// a multiple of 16 bytes for every element type, and every int8 dimension
+// a multiple of 4, as cuBLASLt's tensor-core kernels want (cuBLAS
+// documentation, "Tensor Core Usage"; int8 also needs m and k multiples of
+// 4). Padded weights are zero, so padded outputs are the epilogue of 0.
+func padTo16(n int) int { return (n + 15) &^ 15 }
+
+// newGPUEngine builds the engine of a GPU variant and chooses an
+// algorithm for batch rows and OfflineBatch rows (any other n runs as
+// OfflineBatch rows, the extra rows ignored).
+func newGPUEngine(v variant, wf *nn.WeightsFile, batch int, dir string) (e *gpuEngine, err error) {
+	lib, err := loadGPU(dir)
+	if err != nil {
+		return nil, err
+	}
+	lt, err := lib.NewLt()
+	if err != nil {
+		return nil, err
+	}
+	e = &gpuEngine{kind: v.name, lib: lib, lt: lt, planned: map[int]bool{}}
+	defer func() {
+		if err != nil {
+			e.close()
+			e = nil
+		}
+	}()
+	switch v.engine {
+	case "gpu-int8":
+		q, err := compress.QMLPFromWeights(wf)
+		if err != nil {
+			return nil, err
+		}
+		if err := e.int8Layers(q); err != nil {
+			return nil, err
+		}
+	case "gpu-fp32", "gpu-fp16", "gpu-bf16":
+		m, err := nn.WeightsModel(wf)
+		if err != nil {
+			return nil, err
+		}
+		if err := e.floatLayers(m); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("gpu engine: unknown engine %q", v.engine)
+	}
+	for _, n := range []int{batch, OfflineBatch} {
+		for i, l := range e.layers {
+			if err := l.op.Plan(n); err != nil {
+				return nil, fmt.Errorf("gpu %s layer %d: %w", e.kind, i, err)
+			}
+		}
+		e.planned[n] = true
+	}
+	e.logits = make([]float32, OfflineBatch*e.classes)
+	e.inf = map[string]string{}
+	for k, v := range lib.Info() {
+		e.inf[k] = v
+	}
+	for k, v := range lt.Info() {
+		e.inf[k] = v
+	}
+	e.inf["engine"] = "cublaslt-" + e.kind
+	e.inf["provider"] = strings.TrimSpace("cuBLASLt " + e.inf["cublaslt"] + " on GPU " + e.inf["device"])
+	e.inf["arithmetic"] = map[string]string{
+		"fp32": "fp32 inputs and weights, fp32 accumulation (CUBLAS_COMPUTE_32F, no TF32), bias+ReLU in the epilogue",
+		"fp16": "fp16 inputs, weights and activations, fp32 accumulation, bias+ReLU in the epilogue, fp32 logits",
+		"bf16": "bf16 inputs, weights and activations, fp32 accumulation, bias+ReLU in the epilogue, fp32 logits",
+		"int8": "s8×s8→s32 (CUBLAS_COMPUTE_32I); hidden layers requantised to s8 by a per-channel fp32 alpha and bias in the epilogue, ReLU by saturation; last layer s32 with the scale and bias on the host",
+	}[e.kind]
+	return e, nil
+}
+
+// alloc allocates device memory and uploads host data to it (if any).
+func (e *gpuEngine) alloc(bytes int, host unsafe.Pointer) (cuda.DevPtr, error) {
+	p, err := e.lib.Malloc(bytes)
+	if err != nil {
+		return 0, err
+	}
+	e.mem = append(e.mem, p)
+	if host != nil {
+		if err := e.lib.HtoD(p, host, bytes); err != nil {
+			return 0, err
+		}
+	}
+	return p, nil
+}
+
+func (e *gpuEngine) addLayer(s cuda.DenseSpec) error {
+	op, err := e.lt.NewDense(s)
+	if err != nil {
+		return err
+	}
+	out, err := e.alloc(OfflineBatch*s.Out*s.YType.Size(), nil)
+	if err != nil {
+		op.Close()
+		return err
+	}
+	e.layers = append(e.layers, gpuLayer{op: op, out: out, outPad: s.Out})
+	return nil
+}
+
+// transposePad returns W (in×out, row-major, nn's layout) as outPad rows
+// of inPad values, zero in the padding, each value converted by conv.
+func transposePad[T any](w []float32, in, out, inPad, outPad int, conv func(float32) T) []T {
+	t := make([]T, inPad*outPad)
+	for i := range in {
+		for o := range out {
+			t[o*inPad+i] = conv(w[i*out+o])
+		}
+	}
+	return t
+}
+
+func padVec[T any](v []float32, n int, conv func(float32) T) []T {
+	t := make([]T, n)
+	for i, x := range v {
+		t[i] = conv(x)
+	}
+	return t
+}
+
+// floatLayers uploads an MLP's dense layers in the engine's float type.
+func (e *gpuEngine) floatLayers(m *nn.Model) error {
+	layers, ok := denseLayers(m)
+	if !ok {
+		return fmt.Errorf("gpu %s: %s is not an MLP", e.kind, m.Name)
+	}
+	xt := map[string]cuda.DataType{"fp32": cuda.R32F, "fp16": cuda.R16F, "bf16": cuda.R16BF}[e.kind]
+	e.inN, e.inPad = layers[0].In, padTo16(layers[0].In)
+	e.classes = layers[len(layers)-1].Out
+	inPad := e.inPad
+	for i, l := range layers {
+		last := i == len(layers)-1
+		outPad := padTo16(l.Out)
+		yt := xt
+		if last {
+			yt = cuda.R32F
+		}
+		var w, b cuda.DevPtr
+		var err error
+		switch xt {
+		case cuda.R32F:
+			wt := transposePad(l.W, l.In, l.Out, inPad, outPad, func(f float32) float32 { return f })
+			w, err = e.alloc(len(wt)*4, unsafe.Pointer(&wt[0]))
+		default:
+			conv := f32ToF16
+			if xt == cuda.R16BF {
+				conv = f32ToBF16
+			}
+			wt := transposePad(l.W, l.In, l.Out, inPad, outPad, conv)
+			w, err = e.alloc(len(wt)*2, unsafe.Pointer(&wt[0]))
+		}
+		if err != nil {
+			return err
+		}
+		if yt == cuda.R32F {
+			bv := padVec(l.B, outPad, func(f float32) float32 { return f })
+			b, err = e.alloc(outPad*4, unsafe.Pointer(&bv[0]))
+		} else {
+			conv := f32ToF16
+			if yt == cuda.R16BF {
+				conv = f32ToBF16
+			}
+			bv := padVec(l.B, outPad, conv)
+			b, err = e.alloc(outPad*2, unsafe.Pointer(&bv[0]))
+		}
+		if err != nil {
+			return err
+		}
+		epi := cuda.EpilogueBias
+		if l.ReLU {
+			epi = cuda.EpilogueReLUBias
+		}
+		if err := e.addLayer(cuda.DenseSpec{In: inPad, Out: outPad, XType: xt, YType: yt, Compute: cuda.Compute32F, Scale: cuda.R32F,
+			Epilogue: epi, W: w, Bias: b}); err != nil {
+			return err
+		}
+		inPad = outPad
+	}
+	switch xt {
+	case cuda.R32F:
+		e.stage32 = make([]float32, OfflineBatch*e.inPad)
+	default:
+		e.stage16 = make([]uint16, OfflineBatch*e.inPad)
+	}
+	var err error
+	e.in, err = e.alloc(OfflineBatch*e.inPad*xt.Size(), nil)
+	e.out32 = make([]float32, OfflineBatch*e.layers[len(e.layers)-1].outPad)
+	return err
+}
+
+// int8Layers uploads a QMLP. cuBLASLt's int8 matmuls take s8 inputs and
+// give an s8 output (CUBLAS_COMPUTE_32I with an fp32 scale, per-row alpha
+// and an fp32 bias) or an s32 one (with an s32 scale and no epilogue);
+// they have no u8 input and no s8 output above 127 (cuBLAS documentation,
+// cublasLtMatmul's table of supported types; cublasLt.h on the bias type).
+// The QMLP's activations are u8 codes q in [0, 255], so the device holds
+// q − 128 in s8, and each layer takes the shift out again exactly:
+//
+//	Σ_k (q_k − 128)·W[k,n] = acc[n] − 128·Σ_k W[k,n]
+//
+// A hidden layer's epilogue computes, in fp32,
+//
+//	alpha[n]·acc'[n] + bias[n],  alpha = c[n]/s', bias = (c[n]·128·ΣW + B[n])/s' − 128,
+//
+// with c[n] = InScale·WScale[n] and s' the next layer's InScale, and
+// converts it to s8 with rounding to nearest and saturation to
+// [−128, 127]: that is clamp(RoundToEven(y/s'), 0, 255) − 128 for
+// y = c·acc + B, the QMLP's requantisation, in which clamping at 0 is the
+// ReLU. So no ReLU epilogue is used (it would clamp q − 128 at 0, that is
+// q at 128). The fp32 operations happen in another order than the QMLP's
+// float32(acc)·c + B, so an activation may land one code apart where
+// y/s' is within rounding of a half. The last layer returns acc' in s32;
+// the host adds 128·ΣW back and applies float32(acc)·c + B exactly as the
+// QMLP does.
+func (e *gpuEngine) int8Layers(q *compress.QMLP) error {
+	e.inN, e.inPad = q.Layers[0].In, padTo16(q.Layers[0].In)
+	e.classes = q.Layers[len(q.Layers)-1].Out
+	e.inScale = q.Layers[0].InScale
+	inPad := e.inPad
+	for i, d := range q.Layers {
+		last := i == len(q.Layers)-1
+		outPad := padTo16(d.Out)
+		wt := make([]int8, inPad*outPad)
+		corr := make([]int32, outPad)
+		cs := make([]float32, outPad)
+		for o := range d.Out {
+			var sum int32
+			for k := range d.In {
+				w := d.W[k*d.Out+o]
+				wt[o*inPad+k] = w
+				sum += int32(w)
+			}
+			corr[o] = 128 * sum
+			cs[o] = d.InScale * d.WScale[o]
+		}
+		w, err := e.alloc(len(wt), unsafe.Pointer(&wt[0]))
+		if err != nil {
+			return err
+		}
+		if last {
+			e.corr, e.cs, e.bias = corr[:d.Out], cs[:d.Out], d.B
+			if err := e.addLayer(cuda.DenseSpec{In: inPad, Out: outPad, XType: cuda.R8I, YType: cuda.R32I, Compute: cuda.Compute32I, Scale: cuda.R32I,
+				Epilogue: cuda.EpilogueDefault, W: w}); err != nil {
+				return err
+			}
+			break
+		}
+		alpha, bias := int8Epilogue(d, q.Layers[i+1].InScale, corr, cs, outPad)
+		a, err := e.alloc(outPad*4, unsafe.Pointer(&alpha[0]))
+		if err != nil {
+			return err
+		}
+		b, err := e.alloc(outPad*4, unsafe.Pointer(&bias[0]))
+		if err != nil {
+			return err
+		}
+		if err := e.addLayer(cuda.DenseSpec{In: inPad, Out: outPad, XType: cuda.R8I, YType: cuda.R8I, Compute: cuda.Compute32I, Scale: cuda.R32F,
+			Epilogue: cuda.EpilogueBias, W: w, Bias: b, Alpha: a}); err != nil {
+			return err
+		}
+		inPad = outPad
+	}
+	e.stage8 = make([]uint8, OfflineBatch*e.inPad)
+	var err error
+	e.in, err = e.alloc(OfflineBatch*e.inPad, nil)
+	e.outI32 = make([]int32, OfflineBatch*e.layers[len(e.layers)-1].outPad)
+	return err
+}
+
+// int8Epilogue is a hidden int8 layer's per-output alpha and bias (see
+// int8Layers); padded outputs get alpha 0 and bias −128, the code of a 0
+// activation.
+func int8Epilogue(d compress.QDense, next float32, corr []int32, cs []float32, outPad int) (alpha, bias []float32) {
+	alpha = make([]float32, outPad)
+	bias = make([]float32, outPad)
+	for o := range outPad {
+		if o >= d.Out {
+			bias[o] = -128
+			continue
+		}
+		alpha[o] = cs[o] / next
+		bias[o] = (float32(corr[o])*cs[o]+d.B[o])/next - 128
+	}
+	return alpha, bias
+}
+
+// quantizeU8 is compress's input coding, clamp(RoundToEven(v/s), 0, 255)
+// with the division in float32 (the compress package comment), a NaN
+// coding as 0.
+func quantizeU8(v, s float32) uint8 {
+	r := v / s
+	if !(r > 0) {
+		return 0
+	}
+	if r >= 255 {
+		return 255
+	}
+	return uint8(math.RoundToEven(float64(r)))
+}
+
+func (e *gpuEngine) begin() {}
+
+// forward runs n rows; a batch size the engine has no algorithm for runs
+// as OfflineBatch rows (stale rows past n are computed and ignored).
+func (e *gpuEngine) forward(x []float32, n int) []float32 {
+	if err := e.run(x, n); err != nil {
+		// The shapes and algorithms were fixed at Prepare; an error here is
+		// a failed device or a bug.
+		panic(fmt.Sprintf("gpu %s forward: %v", e.kind, err))
+	}
+	return e.logits[:n*e.classes]
+}
+
+func (e *gpuEngine) run(x []float32, n int) error {
+	if n < 1 || n > OfflineBatch || len(x) < n*e.inN {
+		return fmt.Errorf("%d rows of %d values for a batch of at most %d", n, len(x)/max(e.inN, 1), OfflineBatch)
+	}
+	rows := n
+	if !e.planned[n] {
+		rows = OfflineBatch
+	}
+	in, pad := e.inN, e.inPad
+	var host unsafe.Pointer
+	var bytes int
+	switch {
+	case e.stage32 != nil:
+		for r := range n {
+			copy(e.stage32[r*pad:r*pad+in], x[r*in:(r+1)*in])
+		}
+		host, bytes = unsafe.Pointer(&e.stage32[0]), rows*pad*4
+	case e.stage16 != nil:
+		conv := f32ToF16
+		if e.kind == "bf16" {
+			conv = f32ToBF16
+		}
+		for r := range n {
+			s := e.stage16[r*pad : r*pad+in]
+			for i, v := range x[r*in : (r+1)*in] {
+				s[i] = conv(v)
+			}
+		}
+		host, bytes = unsafe.Pointer(&e.stage16[0]), rows*pad*2
+	default:
+		for r := range n {
+			s := e.stage8[r*pad : r*pad+in]
+			for i, v := range x[r*in : (r+1)*in] {
+				s[i] = quantizeU8(v, e.inScale) ^ 0x80 // q − 128 as s8
+			}
+		}
+		// The padding holds 0 (code 128); its weights are 0 anyway.
+		host, bytes = unsafe.Pointer(&e.stage8[0]), rows*pad
+	}
+	if err := e.lib.HtoD(e.in, host, bytes); err != nil {
+		return err
+	}
+	src := e.in
+	for _, l := range e.layers {
+		if err := l.op.Run(src, l.out, rows); err != nil {
+			return err
+		}
+		src = l.out
+	}
+	last := e.layers[len(e.layers)-1]
+	c, op := e.classes, last.outPad
+	if e.outI32 != nil {
+		if err := e.lib.DtoH(unsafe.Pointer(&e.outI32[0]), last.out, n*op*4); err != nil {
+			return err
+		}
+	} else if err := e.lib.DtoH(unsafe.Pointer(&e.out32[0]), last.out, n*op*4); err != nil {
+		return err
+	}
+	// cudaMemcpy to pageable host memory returns once the copy is done,
+	// after the work queued before it; the explicit synchronisation also
+	// reports any asynchronous failure of the matmuls.
+	if err := e.lib.Sync(); err != nil {
+		return err
+	}
+	for r := range n {
+		y := e.logits[r*c : (r+1)*c]
+		if e.outI32 != nil {
+			for j := range y {
+				acc := e.outI32[r*op+j] + e.corr[j]
+				y[j] = float32(float32(acc)*e.cs[j]) + e.bias[j]
+			}
+		} else {
+			copy(y, e.out32[r*op:r*op+c])
+		}
+	}
+	return nil
+}
+
+func (e *gpuEngine) info() map[string]string {
+	m := make(map[string]string, len(e.inf))
+	for k, v := range e.inf {
+		m[k] = v
+	}
+	return m
+}
+
+func (e *gpuEngine) close() {
+	for _, l := range e.layers {
+		l.op.Close()
+	}
+	e.layers = nil
+	for _, p := range e.mem {
+		e.lib.Free(p)
+	}
+	e.mem = nil
+	if e.lt != nil {
+		e.lt.Close()
+		e.lt = nil
+	}
+}
+
+// f32ToF16 returns the IEEE 754 binary16 encoding of f, rounded to
+// nearest, ties to even (as the GPU's cvt.rn.f16.f32 does): magnitudes
+// from 65520 up become ±Inf, those below 2⁻²⁴ become subnormals or ±0, a
+// NaN stays a (quiet) NaN.
+func f32ToF16(f float32) uint16 {
+	b := math.Float32bits(f)
+	sign := uint16(b>>16) & 0x8000
+	e := int(b>>23) & 0xff
+	m := b & 0x7fffff
+	if e == 0xff {
+		if m != 0 {
+			return sign | 0x7e00
+		}
+		return sign | 0x7c00
+	}
+	exp := e - 127
+	if exp > 15 {
+		return sign | 0x7c00
+	}
+	if exp >= -14 {
+		h := uint32(exp+15)<<10 | m>>13
+		rem := m & 0x1fff
+		if rem > 0x1000 || rem == 0x1000 && h&1 == 1 {
+			h++ // a carry into the exponent is the right rounding, up to Inf
+		}
+		return sign | uint16(h)
+	}
+	// A binary16 subnormal: units of 2⁻²⁴. f32 subnormals are far below.
+	shift := uint(-(exp + 1))
+	if e == 0 || shift > 24 {
+		return sign
+	}
+	full := m | 0x800000
+	h := full >> shift
+	rem := full & (1<<shift - 1)
+	half := uint32(1) << (shift - 1)
+	if rem > half || rem == half && h&1 == 1 {
+		h++
+	}
+	return sign | uint16(h)
+}
+
+// f16ToF32 returns the value of the binary16 encoding h (exact).
+func f16ToF32(h uint16) float32 {
+	sign := uint32(h&0x8000) << 16
+	e := uint32(h>>10) & 0x1f
+	m := uint32(h & 0x3ff)
+	switch {
+	case e == 0x1f:
+		return math.Float32frombits(sign | 0x7f800000 | m<<13)
+	case e != 0:
+		return math.Float32frombits(sign | (e+112)<<23 | m<<13)
+	}
+	v := float32(m) * 0x1p-24
+	if sign != 0 {
+		return -v
+	}
+	return v
+}
+
+// f32ToBF16 returns the bfloat16 encoding of f (the upper half of its
+// float32 encoding), rounded to nearest, ties to even: magnitudes that
+// round past the largest finite bfloat16 become ±Inf, a NaN stays a
+// (quiet) NaN.
+func f32ToBF16(f float32) uint16 {
+	b := math.Float32bits(f)
+	if b&0x7fffffff > 0x7f800000 {
+		return uint16(b>>16) | 0x40
+	}
+	b += 0x7fff + (b>>16)&1
+	return uint16(b >> 16)
+}
+
+// bf16ToF32 returns the value of the bfloat16 encoding h (exact).
+func bf16ToF32(h uint16) float32 { return math.Float32frombits(uint32(h) << 16) }
+
+// halfForward is the pure-Go emulation of the fp16 and bf16 GPU variants
+// (see the arithmetic above), for RecomputeAccuracy and the tests: GoGemm
+// in fp32 on the rounded weights, each hidden activation rounded to the
+// type. The GPU sums the products in another order, so the logits agree
+// to rounding, not bit for bit.
+type halfForward struct {
+	layers  []halfLayer
+	g       nn.Gemm
+	batch   int
+	classes int
+	round   func(float32) float32
+	buf     [2][]float32
+}
+
+type halfLayer struct {
+	in, out int
+	w, b    []float32 // rounded to the type; the last layer's bias stays fp32
+	relu    bool
+}
+
+// newHalfForward prepares the emulation of kind ("fp16" or "bf16") of the
+// MLP m for up to batch rows on threads goroutines.
+func newHalfForward(m *nn.Model, kind string, batch, threads int) (*halfForward, error) {
+	layers, ok := denseLayers(m)
+	if !ok {
+		return nil, fmt.Errorf("%s emulation: %s is not an MLP", kind, m.Name)
+	}
+	round := func(f float32) float32 { return f16ToF32(f32ToF16(f)) }
+	if kind == "bf16" {
+		round = func(f float32) float32 { return bf16ToF32(f32ToBF16(f)) }
+	} else if kind != "fp16" {
+		return nil, fmt.Errorf("no half-precision emulation for %q", kind)
+	}
+	h := &halfForward{g: nn.GoGemm{Threads: threads}, batch: batch, round: round, classes: layers[len(layers)-1].Out}
+	width := layers[0].In
+	for i, l := range layers {
+		hl := halfLayer{in: l.In, out: l.Out, relu: l.ReLU, w: make([]float32, len(l.W)), b: make([]float32, len(l.B))}
+		for j, v := range l.W {
+			hl.w[j] = round(v)
+		}
+		for j, v := range l.B {
+			if i == len(layers)-1 {
+				hl.b[j] = v
+			} else {
+				hl.b[j] = round(v)
+			}
+		}
+		h.layers = append(h.layers, hl)
+		width = max(width, l.Out)
+	}
+	h.buf[0] = make([]float32, batch*width)
+	h.buf[1] = make([]float32, batch*width)
+	return h, nil
+}
+
+// Run returns the logits of n rows of x, in a buffer the next call
+// overwrites.
+func (h *halfForward) Run(x []float32, n int) []float32 {
+	in := h.layers[0].in
+	src := h.buf[0][:n*in]
+	for i, v := range x[:n*in] {
+		src[i] = h.round(v)
+	}
+	for i, l := range h.layers {
+		dst := h.buf[(i+1)%2][:n*l.out]
+		for r := range n {
+			copy(dst[r*l.out:(r+1)*l.out], l.b)
+		}
+		h.g.Sgemm(false, false, n, l.out, l.in, 1, src, l.in, l.w, l.out, 1, dst, l.out)
+		if i < len(h.layers)-1 {
+			for j, v := range dst {
+				if l.relu && v < 0 {
+					v = 0
+				}
+				dst[j] = h.round(v)
+			}
+		}
+		src = dst
+	}
+	return src[:n*h.classes]
+}
+
+// gpuPrecision is the "precision" param of a GPU engine.
+func gpuPrecision(eng string) string {
+	return map[string]string{"gpu-fp32": "fp32", "gpu-fp16": "fp16", "gpu-bf16": "bf16", "gpu-int8": "int8"}[eng]
+}
+
+// isGPU reports whether a variant runs on the GPU.
+func isGPU(v variant) bool { return gpuPrecision(v.engine) != "" }
+
+var _ engine = (*gpuEngine)(nil)
