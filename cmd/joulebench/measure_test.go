@@ -65,7 +65,7 @@ echo '{"accuracy":0.93}' >> "$JOULEBENCH_WORK_FILE"`
 		t.Errorf("incomplete: %s", rec.IncompleteReason)
 	}
 	w := rec.Workloads[0]
-	if w.Name != "command" || w.WorkUnit != "item" || w.Error != "" || len(w.Reps) != 1 {
+	if w.Name != "command" || w.WorkUnit != "item the command reported" || w.Error != "" || len(w.Reps) != 1 {
 		t.Fatalf("workload: %+v", w)
 	}
 	if wk := w.Reps[0].Work; wk.Items != 64 || wk.FLOPs != 3e9 || wk.Quality[results.QAccuracy] != 0.93 {

@@ -261,6 +261,9 @@ func buildPage(rec *results.Record) (*page, error) {
 		return nil, err
 	}
 	p.Tables, p.Notes = tables, notes
+	for _, u := range DeviceUses(rec) {
+		p.Notes = append(p.Notes, "device telemetry: "+u.Line())
+	}
 	st, err := Statement(rec)
 	if err != nil {
 		return nil, err

@@ -297,6 +297,12 @@ func WriteTableOptions(w io.Writer, full *results.Record, opt TableOptions) erro
 	for _, msg := range warnings {
 		say("WARNING: %s", msg)
 	}
+	if uses := DeviceUses(full); len(uses) > 0 {
+		say("device telemetry while the repetitions ran (the record's trace: it explains the energy, which is the meters'):")
+		for _, u := range uses {
+			say("  %s", u.Line())
+		}
+	}
 	for _, n := range rec.Notes {
 		say("note: %s", n)
 	}
@@ -637,7 +643,7 @@ func num(v float64, prec int) string {
 // is a GEMM (one item per call), else "item".
 func ItemUnit(rec *results.Record) string {
 	for _, w := range rec.Workloads {
-		if !strings.HasPrefix(w.Name, "gemm-") {
+		if !strings.HasPrefix(w.Name, "gemm-") && !strings.HasPrefix(w.Name, "gpu-gemm-") {
 			return "item"
 		}
 	}

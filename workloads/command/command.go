@@ -37,7 +37,7 @@ const WorkFileEnv = "JOULEBENCH_WORK_FILE"
 // items, and then it counts those.
 const (
 	UnitRun  = "run"
-	UnitItem = "item"
+	UnitItem = "item the command reported"
 )
 
 // MaxPIDs bounds Command.PIDs: a command that forks without end is still
