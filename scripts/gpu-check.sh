@@ -11,6 +11,10 @@
 #   5. times cuBLAS called directly for each GEMM of the run and prints the
 #      run's throughput against it, and GFLOPS/W from NVML.
 # Usage: scripts/gpu-check.sh [OUT_DIR]   (default results-gpu)
+# To try the script itself on a machine without a GPU (cmd/joulebench's
+# TestGPUCheckScript does, on fake CUDA libraries), give other meters, suite and CUDA libraries (fake ones) in the
+# environment: GPU_CHECK_METER (default nvml), GPU_CHECK_SUITE (default gpu),
+# GPU_CHECK_CUDA_LIB_DIR (default: the loader's search).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-results-gpu}
@@ -48,12 +52,17 @@ fi
 step "meters"
 "$jb" meters
 
-step "gpu suite under NVML"
-"$jb" run --suite gpu --meter nvml --out "$out" --wide
+meter=${GPU_CHECK_METER:-nvml}
+suite=${GPU_CHECK_SUITE:-gpu}
+cudaflag=()
+if [ -n "${GPU_CHECK_CUDA_LIB_DIR:-}" ]; then cudaflag=(--cuda-lib-dir "$GPU_CHECK_CUDA_LIB_DIR"); fi
+
+step "suite $suite under --meter $meter"
+"$jb" run --suite "$suite" --meter "$meter" --out "$out" --wide "${cudaflag[@]}"
 rec=$(ls -td "$out"/*/ | head -1)record.json
 
 step "cuBLAS called directly, against the run"
-"$jb" gpu-baseline --record "$rec" --time 3s
+"$jb" gpu-baseline --record "$rec" --time "${GPU_CHECK_BASELINE_TIME:-3s}" "${cudaflag[@]}"
 
 step "done"
 echo "record: $rec"

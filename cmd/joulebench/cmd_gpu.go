@@ -113,15 +113,15 @@ func cmdGPUBaseline(ctx context.Context, args []string, stdout, stderr io.Writer
 		return enc.Encode(rows)
 	}
 	info := lib.Info()
-	fmt.Fprintf(stdout, "cuBLAS %s (CUDA runtime %s, driver %s) on %s: called directly, %s per figure\n", info["cublas"], info["cuda_runtime"], info["cuda_driver"], info["device"], *d)
+	fmt.Fprintf(stdout, "cuBLAS %s (CUDA runtime %s, driver %s) on GPU %s: called directly, %s per figure\n", info["cublas"], info["cuda_runtime"], info["cuda_driver"], info["device"], *d)
 	for _, r := range rows {
 		if r.Workload == "" {
-			fmt.Fprintf(stdout, "%-5s N=%-5d cuBLAS direct %8.1f TFLOP/s\n", r.Precision, r.N, r.DirectTF)
+			fmt.Fprintf(stdout, "%-5s N=%-5d cuBLAS direct %8.4g TFLOP/s\n", r.Precision, r.N, r.DirectTF)
 			continue
 		}
-		line := fmt.Sprintf("%-22s cuBLAS direct %8.1f TFLOP/s  joulebench %8.1f TFLOP/s  %5.3f×", r.Workload, r.DirectTF, r.WorkloadTF, r.Ratio)
+		line := fmt.Sprintf("%-22s cuBLAS direct %8.4g TFLOP/s  joulebench %8.4g TFLOP/s  %5.3f×", r.Workload, r.DirectTF, r.WorkloadTF, r.Ratio)
 		if r.GFLOPSPerW > 0 && !math.IsInf(r.GFLOPSPerW, 0) {
-			line += fmt.Sprintf("  %.1f GFLOPS/W (%s)", r.GFLOPSPerW, r.Method)
+			line += fmt.Sprintf("  %.4g GFLOPS/W (%s)", r.GFLOPSPerW, r.Method)
 		}
 		fmt.Fprintln(stdout, line)
 	}

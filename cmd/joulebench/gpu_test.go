@@ -118,3 +118,33 @@ func TestCUDALibDirMustBeDirectory(t *testing.T) {
 		t.Errorf("missing --cuda-lib-dir: %v", err)
 	}
 }
+
+// scripts/gpu-check.sh, the one call that checks a GPU machine, runs end
+// to end here on the fake CUDA libraries and the fake meter: it builds,
+// finds the libraries, runs the suite and compares each GEMM with cuBLAS
+// called directly.
+func TestGPUCheckScript(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds joulebench and runs a suite")
+	}
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("no bash")
+	}
+	libs := fakeCUDA(t)
+	dir := t.TempDir()
+	suite := filepath.Join(dir, "gpu.json")
+	os.WriteFile(suite, []byte(`{"name":"gpu-small","version":"1","idle_s":0.2,"warmup_s":0.05,"min_time_s":0.1,"reps":2,"min_readings":1,"max_cv":1,
+		"workloads":["gpu-gemm-fp32-64","gpu-gemm-int8-64"]}`), 0o644)
+	cmd := exec.Command(bash, filepath.Join("..", "..", "scripts", "gpu-check.sh"), filepath.Join(dir, "out"))
+	cmd.Env = append(os.Environ(), "GPU_CHECK_METER=fake", "GPU_CHECK_SUITE="+suite, "GPU_CHECK_CUDA_LIB_DIR="+libs, "GPU_CHECK_BASELINE_TIME=20ms")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("gpu-check.sh: %v\n%s", err, out)
+	}
+	for _, want := range []string{"== build", "== meters", "gpu-gemm-fp32-64       cuBLAS direct", "gpu-gemm-int8-64       cuBLAS direct", "== done", "record: "} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("gpu-check.sh output lacks %q:\n%s", want, out)
+		}
+	}
+}
