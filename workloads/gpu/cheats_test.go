@@ -91,6 +91,36 @@ func TestTF32ForFP32Caught(t *testing.T) {
 	}
 }
 
+// NVIDIA_TF32_OVERRIDE=0 quietly makes the tf32 workload plain fp32 (its
+// check still passes): Info records the variable, and warns for tf32.
+func TestTF32OverrideRecorded(t *testing.T) {
+	t.Setenv(cuda.TF32OverrideEnv, "0")
+	for _, c := range []struct {
+		name string
+		warn bool
+	}{{"gpu-gemm-tf32-64", true}, {"gpu-gemm-fp32-64", false}} {
+		w := newFake(t, c.name, 1)
+		if err := w.Prepare(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		info := w.Info()
+		if info["nvidia_tf32_override"] != "0" {
+			t.Errorf("%s: Info does not record NVIDIA_TF32_OVERRIDE=0: %v", c.name, info)
+		}
+		if got := info["warning"] == TF32OverrideWarning; got != c.warn {
+			t.Errorf("%s: warning %q, want one: %v", c.name, info["warning"], c.warn)
+		}
+	}
+	t.Setenv(cuda.TF32OverrideEnv, "1")
+	w := newFake(t, "gpu-gemm-tf32-64", 1)
+	if err := w.Prepare(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if info := w.Info(); info["nvidia_tf32_override"] != "1" || info["warning"] != "" {
+		t.Errorf("NVIDIA_TF32_OVERRIDE=1: %v", info)
+	}
+}
+
 // TestStaleCCaught: a C that the calls did not produce (here, a value
 // left in C before the calls) fails as wrong.
 func TestStaleCCaught(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -57,17 +58,23 @@ type precision struct {
 // with CUDA_R_16F or CUDA_R_16BF inputs and a CUDA_R_32F C, a combination
 // cublasGemmEx supports): the check then sees fp32 accumulation, so that
 // arithmetic in 16 bits is caught. int8 is CUDA_R_8I inputs, CUDA_R_32I
-// output, CUBLAS_COMPUTE_32I, with alpha and beta 0 or 1 and leading
-// dimensions a multiple of 4, as cublasGemmEx requires for that path
-// (cuBLAS documentation, cublasGemmEx: "This path is only supported with
-// alpha, beta being either 1 or 0; A, B being 32-bit aligned; and lda,
-// ldb being multiples of 4").
+// output, CUBLAS_COMPUTE_32I, with A and B from cudaMalloc (aligned far
+// beyond 4 bytes) and leading dimensions a multiple of 4 (N is a multiple
+// of 16), as cublasGemmEx requires for that path (cuBLAS documentation,
+// cublasGemmEx: "CUBLAS_COMPUTE_32I and CUBLAS_COMPUTE_32I_PEDANTIC
+// compute types are only supported with A, B being 4-byte aligned and
+// lda, ldb being multiples of 4"); alpha and beta are 1.
 var precisions = map[string]precision{
 	"fp64": {name: "fp64", in: cuda.R64F, out: cuda.R64F, compute: cuda.Compute64F, math: cuda.DefaultMath},
-	// fp32 runs in pedantic math mode, so that cuBLAS uses no TF32 tensor
-	// cores for it even when NVIDIA_TF32_OVERRIDE or a library default
-	// would allow them.
-	"fp32": {name: "fp32", in: cuda.R32F, out: cuda.R32F, compute: cuda.Compute32F, math: cuda.PedanticMath},
+	// fp32 runs in the default math mode: with CUBLAS_COMPUTE_32F cuBLAS
+	// uses TF32 only when asked (CUBLAS_TF32_TENSOR_OP_MATH or a _FAST_TF32
+	// compute type), and NVIDIA_TF32_OVERRIDE can only turn TF32 off.
+	// CUBLAS_PEDANTIC_MATH is not used: NVIDIA documents it as "primarily
+	// intended for numerical robustness studies, testing, and debugging"
+	// and possibly slower, so it would not measure what fp32 users run. A
+	// library that used TF32 anyway would fail the answer check as
+	// reduced-precision.
+	"fp32": {name: "fp32", in: cuda.R32F, out: cuda.R32F, compute: cuda.Compute32F, math: cuda.DefaultMath},
 	"tf32": {name: "tf32", in: cuda.R32F, out: cuda.R32F, compute: cuda.Compute32FFastTF32, math: cuda.DefaultMath,
 		ccMajor: 8, ccWhy: "TF32 tensor cores need compute capability 8.0 (Ampere) or later"},
 	"fp16": {name: "fp16", in: cuda.R16F, out: cuda.R32F, compute: cuda.Compute32F, math: cuda.DefaultMath,
@@ -339,7 +346,9 @@ func (w *workload) Run(ctx context.Context, iters int) (workloads.Work, error) {
 }
 
 // Info says what ran: library paths and versions, device, compute
-// capability, types and math mode, and how often C was folded.
+// capability, types and math mode, how often C was folded, and
+// NVIDIA_TF32_OVERRIDE when it was set (with a warning for tf32 when it
+// was 0).
 func (w *workload) Info() map[string]string {
 	m := map[string]string{}
 	if w.lib != nil {
@@ -353,10 +362,23 @@ func (w *workload) Info() map[string]string {
 	m["input_type"] = w.prec.in.String()
 	m["output_type"] = w.prec.out.String()
 	m["fold_every"] = strconv.FormatInt(w.foldEvery, 10)
+	if v, ok := os.LookupEnv(cuda.TF32OverrideEnv); ok {
+		m["nvidia_tf32_override"] = v
+		if v == "0" && w.prec.name == "tf32" {
+			m["warning"] = TF32OverrideWarning
+		}
+	}
 	// The report's library column: what did the arithmetic, and where.
 	m["provider"] = strings.TrimSpace("cuBLAS " + m["cublas"] + " on GPU " + m["device"])
 	return m
 }
+
+// TF32OverrideWarning is the tf32 workload's Info["warning"] when it ran
+// with NVIDIA_TF32_OVERRIDE=0: the driver's libraries then never use TF32
+// tensor cores, so the workload ran as plain fp32 (its answers still pass
+// the check, which bounds the error from above only) and its figures are
+// fp32's, not TF32's.
+const TF32OverrideWarning = "NVIDIA_TF32_OVERRIDE=0 was set: cuBLAS used no TF32 tensor cores, so this tf32 workload ran as plain fp32 and its figures are fp32's; unset it to measure TF32"
 
 // Close frees the device memory and destroys the cuBLAS handle.
 func (w *workload) Close() error {

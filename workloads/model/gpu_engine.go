@@ -16,11 +16,14 @@ import (
 
 // The GPU variants run the reference MLP (mlp.jbw.gz) in fp32, fp16 and
 // bf16, and the int8 variant (mlp-int8.jbw.gz), on one cuBLASLt matmul
-// per dense layer with the bias and ReLU fused into its epilogue; the
-// activations stay on the device between layers. A call converts the batch
-// on the host to the input type, copies it to the device, runs the layers,
-// copies the logits back and waits for the device, so that the meters the
-// harness reads after Run have seen all the work.
+// per dense layer. For fp32, fp16 and bf16 the bias and ReLU are fused
+// into the matmul's epilogue and the activations stay on the device
+// between layers. int8 has no such epilogue in cuBLASLt's plain layout
+// (see int8Layers): each int8 matmul gives s32 sums, which the host
+// requantises between layers. A call converts the batch on the host to
+// the input type, copies it to the device, runs the layers, copies the
+// logits back and waits for the device, so that the meters the harness
+// reads after Run have seen all the work, the int8 host steps included.
 //
 // Arithmetic, per kind (what RecomputeAccuracy emulates):
 //
@@ -31,8 +34,10 @@ import (
 //	      (of the type) added in fp32, ReLU, then rounded to the type; the
 //	      last layer writes fp32 logits with an fp32 bias.
 //	int8: compress.QMLP's arithmetic (see the compress package comment),
-//	      with the u8 activations held as s8 = u8 − 128, because cuBLASLt's
-//	      int8 kernels take signed 8-bit inputs only. See int8Layers below.
+//	      bit for bit: the integer sums on the GPU (u8 activations held as
+//	      s8 = u8 − 128, because cuBLASLt's int8 kernels take signed 8-bit
+//	      inputs only), the scale, bias, ReLU and requantisation on the
+//	      host exactly as compress.QForward does them. See int8Layers.
 //
 // Batch sizes are the CPU variants' (Offline 256, SingleStream 1), so that
 // a GPU figure compares with a CPU one for the same work per call.
@@ -92,8 +97,22 @@ func gpuValidate(v variant, wf *nn.WeightsFile, batch int, dir string) error {
 // gpuLayer is one dense layer on the device.
 type gpuLayer struct {
 	op     *cuda.Dense
+	in     cuda.DevPtr // the layer's input: the batch, the previous layer's out, or (int8) codes the host wrote
 	out    cuda.DevPtr // OfflineBatch rows of outPad values of the layer's output type
 	outPad int
+	// q is the host half of an int8 layer (nil for the float kinds).
+	q *int8Host
+}
+
+// int8Host is what the host does with an int8 layer's s32 sums acc' (of
+// the s8 codes q − 128): acc = acc' + corr, y = float32(acc)·cs + b, and
+// for a hidden layer the next layer's code clamp(RoundToEven(y/next), 0,
+// 255), that is compress.QForward's epilogue.
+type int8Host struct {
+	out   int       // the layer's outputs; outPad − out are padding
+	corr  []int32   // 128·Σ_k W[k,n], which takes the −128 of the codes out again
+	cs, b []float32 // InScale·WScale[n] (rounded once, as QForward's) and B[n]
+	next  float32   // the next layer's InScale; 0 for the last layer
 }
 
 // gpuEngine runs an MLP on cuBLASLt.
@@ -112,14 +131,13 @@ type gpuEngine struct {
 	stage32 []float32 // host staging of the inputs, by type
 	stage16 []uint16
 	stage8  []uint8
+	codes   []uint8   // int8: the host's requantised codes, on their way to the next layer
 	out32   []float32 // host copy of the last layer's output
-	outI32  []int32
+	outI32  []int32   // int8: host copy of a layer's s32 sums
 	logits  []float32
 
-	// int8: the pixels' scale, and the last layer's host epilogue.
-	inScale  float32
-	corr     []int32
-	cs, bias []float32
+	// int8: the pixels' scale.
+	inScale float32
 
 	inf map[string]string
 }
@@ -192,7 +210,10 @@ func newGPUEngine(v variant, wf *nn.WeightsFile, batch int, dir string) (e *gpuE
 		"fp32": "fp32 inputs and weights, fp32 accumulation (CUBLAS_COMPUTE_32F, no TF32), bias+ReLU in the epilogue",
 		"fp16": "fp16 inputs, weights and activations, fp32 accumulation, bias+ReLU in the epilogue, fp32 logits",
 		"bf16": "bf16 inputs, weights and activations, fp32 accumulation, bias+ReLU in the epilogue, fp32 logits",
-		"int8": "s8×s8→s32 (CUBLAS_COMPUTE_32I); hidden layers requantised to s8 by a per-channel fp32 alpha and bias in the epilogue, ReLU by saturation; last layer s32 with the scale and bias on the host",
+		"int8": "GPU: every layer s8×s8→s32 on cuBLASLt (CUBLAS_COMPUTE_32I, scale CUDA_R_32I, default epilogue; activations as u8 codes − 128). " +
+			"Host, between layers and after the last: the s32 sums copied back, 128·ΣW added back, float32(acc)·(InScale·WScale) + bias, " +
+			"then ReLU and rounding to the next layer's u8 code exactly as the CPU int8 model (compress.QForward), the codes copied to the device; " +
+			"the copies and the host work are inside the measured time and energy (cuBLASLt has no int8 bias epilogue in this layout)",
 	}[e.kind]
 	return e, nil
 }
@@ -212,18 +233,20 @@ func (e *gpuEngine) alloc(bytes int, host unsafe.Pointer) (cuda.DevPtr, error) {
 	return p, nil
 }
 
-func (e *gpuEngine) addLayer(s cuda.DenseSpec) error {
+// addLayer makes the layer s reading its input at in, with an output
+// buffer of its own.
+func (e *gpuEngine) addLayer(s cuda.DenseSpec, in cuda.DevPtr) (*gpuLayer, error) {
 	op, err := e.lt.NewDense(s)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	out, err := e.alloc(OfflineBatch*s.Out*s.YType.Size(), nil)
 	if err != nil {
 		op.Close()
-		return err
+		return nil, err
 	}
-	e.layers = append(e.layers, gpuLayer{op: op, out: out, outPad: s.Out})
-	return nil
+	e.layers = append(e.layers, gpuLayer{op: op, in: in, out: out, outPad: s.Out})
+	return &e.layers[len(e.layers)-1], nil
 }
 
 // transposePad returns W (in×out, row-major, nn's layout) as outPad rows
@@ -255,6 +278,11 @@ func (e *gpuEngine) floatLayers(m *nn.Model) error {
 	xt := map[string]cuda.DataType{"fp32": cuda.R32F, "fp16": cuda.R16F, "bf16": cuda.R16BF}[e.kind]
 	e.inN, e.inPad = layers[0].In, padTo16(layers[0].In)
 	e.classes = layers[len(layers)-1].Out
+	in, err := e.alloc(OfflineBatch*e.inPad*xt.Size(), nil)
+	if err != nil {
+		return err
+	}
+	e.in = in
 	inPad := e.inPad
 	for i, l := range layers {
 		last := i == len(layers)-1
@@ -298,11 +326,12 @@ func (e *gpuEngine) floatLayers(m *nn.Model) error {
 		if l.ReLU {
 			epi = cuda.EpilogueReLUBias
 		}
-		if err := e.addLayer(cuda.DenseSpec{In: inPad, Out: outPad, XType: xt, YType: yt, Compute: cuda.Compute32F, Scale: cuda.R32F,
-			Epilogue: epi, W: w, Bias: b}); err != nil {
+		gl, err := e.addLayer(cuda.DenseSpec{In: inPad, Out: outPad, XType: xt, YType: yt, Compute: cuda.Compute32F, Scale: cuda.R32F,
+			Epilogue: epi, W: w, Bias: b}, in)
+		if err != nil {
 			return err
 		}
-		inPad = outPad
+		in, inPad = gl.out, outPad
 	}
 	switch xt {
 	case cuda.R32F:
@@ -310,47 +339,44 @@ func (e *gpuEngine) floatLayers(m *nn.Model) error {
 	default:
 		e.stage16 = make([]uint16, OfflineBatch*e.inPad)
 	}
-	var err error
-	e.in, err = e.alloc(OfflineBatch*e.inPad*xt.Size(), nil)
 	e.out32 = make([]float32, OfflineBatch*e.layers[len(e.layers)-1].outPad)
-	return err
+	return nil
 }
 
-// int8Layers uploads a QMLP. cuBLASLt's int8 matmuls take s8 inputs and
-// give an s8 output (CUBLAS_COMPUTE_32I with an fp32 scale, per-row alpha
-// and an fp32 bias) or an s32 one (with an s32 scale and no epilogue);
-// they have no u8 input and no s8 output above 127 (cuBLAS documentation,
-// cublasLtMatmul's table of supported types; cublasLt.h on the bias type).
-// The QMLP's activations are u8 codes q in [0, 255], so the device holds
-// q − 128 in s8, and each layer takes the shift out again exactly:
+// int8Layers uploads a QMLP. Every layer is one cuBLASLt matmul s8×s8→s32
+// (CUBLAS_COMPUTE_32I, scale CUDA_R_32I, alpha 1, the DEFAULT epilogue,
+// the "TN" form), a combination cublasLtMatmul's table of supported types
+// lists. The s8-output row of that table (scale CUDA_R_32F, which could
+// apply a per-row alpha and requantise on the device) says "Epilogue is
+// not supported": its bias epilogue exists only for the IMMA COL32
+// layouts, which NVIDIA limits to Turing and Ampere. So the requantisation
+// runs on the host, and is part of what this variant costs.
+//
+// The QMLP's activations are u8 codes q in [0, 255] and cuBLASLt's int8
+// kernels take s8 only, so the device holds q − 128 in s8, and the host
+// takes the shift out again exactly:
 //
 //	Σ_k (q_k − 128)·W[k,n] = acc[n] − 128·Σ_k W[k,n]
 //
-// A hidden layer's epilogue computes, in fp32,
-//
-//	alpha[n]·acc'[n] + bias[n],  alpha = c[n]/s', bias = (c[n]·128·ΣW + B[n])/s' − 128,
-//
-// with c[n] = InScale·WScale[n] and s' the next layer's InScale, and
-// converts it to s8 with rounding to nearest and saturation to
-// [−128, 127]: that is clamp(RoundToEven(y/s'), 0, 255) − 128 for
-// y = c·acc + B, the QMLP's requantisation, in which clamping at 0 is the
-// ReLU. So no ReLU epilogue is used (it would clamp q − 128 at 0, that is
-// q at 128). The fp32 operations happen in another order than the QMLP's
-// float32(acc)·c + B, so an activation may land one code apart where
-// y/s' is within rounding of a half. The last layer returns acc' in s32;
-// the host adds 128·ΣW back and applies float32(acc)·c + B exactly as the
-// QMLP does.
+// Then, per int8Host, y = float32(acc)·(InScale·WScale[n]) + B[n] in
+// float32 and clamp(RoundToEven(y/s'), 0, 255) for the next layer's
+// InScale s' (the clamp at 0 is the ReLU), written back as code − 128; the
+// last layer's y are the logits. These are compress.QForward's operations
+// in its order, so the logits are its logits bit for bit.
 func (e *gpuEngine) int8Layers(q *compress.QMLP) error {
 	e.inN, e.inPad = q.Layers[0].In, padTo16(q.Layers[0].In)
 	e.classes = q.Layers[len(q.Layers)-1].Out
 	e.inScale = q.Layers[0].InScale
-	inPad := e.inPad
+	in, err := e.alloc(OfflineBatch*e.inPad, nil)
+	if err != nil {
+		return err
+	}
+	e.in = in
+	inPad, widest := e.inPad, 0
 	for i, d := range q.Layers {
-		last := i == len(q.Layers)-1
 		outPad := padTo16(d.Out)
 		wt := make([]int8, inPad*outPad)
-		corr := make([]int32, outPad)
-		cs := make([]float32, outPad)
+		h := &int8Host{out: d.Out, corr: make([]int32, d.Out), cs: make([]float32, d.Out), b: d.B}
 		for o := range d.Out {
 			var sum int32
 			for k := range d.In {
@@ -358,58 +384,62 @@ func (e *gpuEngine) int8Layers(q *compress.QMLP) error {
 				wt[o*inPad+k] = w
 				sum += int32(w)
 			}
-			corr[o] = 128 * sum
-			cs[o] = d.InScale * d.WScale[o]
+			h.corr[o] = 128 * sum
+			h.cs[o] = d.InScale * d.WScale[o]
+		}
+		if i < len(q.Layers)-1 {
+			h.next = q.Layers[i+1].InScale
 		}
 		w, err := e.alloc(len(wt), unsafe.Pointer(&wt[0]))
 		if err != nil {
 			return err
 		}
-		if last {
-			e.corr, e.cs, e.bias = corr[:d.Out], cs[:d.Out], d.B
-			if err := e.addLayer(cuda.DenseSpec{In: inPad, Out: outPad, XType: cuda.R8I, YType: cuda.R32I, Compute: cuda.Compute32I, Scale: cuda.R32I,
-				Epilogue: cuda.EpilogueDefault, W: w}); err != nil {
+		gl, err := e.addLayer(cuda.DenseSpec{In: inPad, Out: outPad, XType: cuda.R8I, YType: cuda.R32I, Compute: cuda.Compute32I, Scale: cuda.R32I,
+			Epilogue: cuda.EpilogueDefault, W: w}, in)
+		if err != nil {
+			return err
+		}
+		gl.q = h
+		widest = max(widest, outPad)
+		if h.next != 0 {
+			// The next layer's input: codes the host writes. It starts as
+			// code 0 (s8 −128) everywhere, so that rows a call does not
+			// write hold defined values; the padding's weights are 0.
+			codes := make([]uint8, OfflineBatch*outPad)
+			for j := range codes {
+				codes[j] = 0x80
+			}
+			if in, err = e.alloc(len(codes), unsafe.Pointer(&codes[0])); err != nil {
 				return err
 			}
-			break
-		}
-		alpha, bias := int8Epilogue(d, q.Layers[i+1].InScale, corr, cs, outPad)
-		a, err := e.alloc(outPad*4, unsafe.Pointer(&alpha[0]))
-		if err != nil {
-			return err
-		}
-		b, err := e.alloc(outPad*4, unsafe.Pointer(&bias[0]))
-		if err != nil {
-			return err
-		}
-		if err := e.addLayer(cuda.DenseSpec{In: inPad, Out: outPad, XType: cuda.R8I, YType: cuda.R8I, Compute: cuda.Compute32I, Scale: cuda.R32F,
-			Epilogue: cuda.EpilogueBias, W: w, Bias: b, Alpha: a}); err != nil {
-			return err
 		}
 		inPad = outPad
 	}
 	e.stage8 = make([]uint8, OfflineBatch*e.inPad)
-	var err error
-	e.in, err = e.alloc(OfflineBatch*e.inPad, nil)
-	e.outI32 = make([]int32, OfflineBatch*e.layers[len(e.layers)-1].outPad)
-	return err
+	e.codes = make([]uint8, OfflineBatch*widest)
+	e.outI32 = make([]int32, OfflineBatch*widest)
+	return nil
 }
 
-// int8Epilogue is a hidden int8 layer's per-output alpha and bias (see
-// int8Layers); padded outputs get alpha 0 and bias −128, the code of a 0
-// activation.
-func int8Epilogue(d compress.QDense, next float32, corr []int32, cs []float32, outPad int) (alpha, bias []float32) {
-	alpha = make([]float32, outPad)
-	bias = make([]float32, outPad)
-	for o := range outPad {
-		if o >= d.Out {
-			bias[o] = -128
-			continue
-		}
-		alpha[o] = cs[o] / next
-		bias[o] = (float32(corr[o])*cs[o]+d.B[o])/next - 128
+// requantize is the host half of the hidden int8 layer l for n rows: its
+// s32 sums copied from the device, turned into the next layer's codes
+// (see int8Host) and copied to the next layer's input at dst.
+func (e *gpuEngine) requantize(l *gpuLayer, dst cuda.DevPtr, n int) error {
+	op, h := l.outPad, l.q
+	if err := e.lib.DtoH(unsafe.Pointer(&e.outI32[0]), l.out, n*op*4); err != nil {
+		return err
 	}
-	return alpha, bias
+	for r := range n {
+		acc, codes := e.outI32[r*op:(r+1)*op], e.codes[r*op:(r+1)*op]
+		for j := range h.out {
+			y := float32(float32(acc[j]+h.corr[j])*h.cs[j]) + h.b[j]
+			codes[j] = quantizeU8(y, h.next) ^ 0x80 // q − 128 as s8
+		}
+		for j := h.out; j < op; j++ {
+			codes[j] = 0x80
+		}
+	}
+	return e.lib.HtoD(dst, unsafe.Pointer(&e.codes[0]), n*op)
 }
 
 // quantizeU8 is compress's input coding, clamp(RoundToEven(v/s), 0, 255)
@@ -481,14 +511,20 @@ func (e *gpuEngine) run(x []float32, n int) error {
 	if err := e.lib.HtoD(e.in, host, bytes); err != nil {
 		return err
 	}
-	src := e.in
-	for _, l := range e.layers {
-		if err := l.op.Run(src, l.out, rows); err != nil {
+	for i := range e.layers {
+		l := &e.layers[i]
+		if err := l.op.Run(l.in, l.out, rows); err != nil {
 			return err
 		}
-		src = l.out
+		if l.q != nil && i < len(e.layers)-1 {
+			// Rows past n, when the batch runs as OfflineBatch rows, keep
+			// the codes of an earlier call: computed and ignored.
+			if err := e.requantize(l, e.layers[i+1].in, n); err != nil {
+				return err
+			}
+		}
 	}
-	last := e.layers[len(e.layers)-1]
+	last := &e.layers[len(e.layers)-1]
 	c, op := e.classes, last.outPad
 	if e.outI32 != nil {
 		if err := e.lib.DtoH(unsafe.Pointer(&e.outI32[0]), last.out, n*op*4); err != nil {
@@ -505,10 +541,10 @@ func (e *gpuEngine) run(x []float32, n int) error {
 	}
 	for r := range n {
 		y := e.logits[r*c : (r+1)*c]
-		if e.outI32 != nil {
+		if h := last.q; h != nil {
 			for j := range y {
-				acc := e.outI32[r*op+j] + e.corr[j]
-				y[j] = float32(float32(acc)*e.cs[j]) + e.bias[j]
+				acc := e.outI32[r*op+j] + h.corr[j]
+				y[j] = float32(float32(acc)*h.cs[j]) + h.b[j]
 			}
 		} else {
 			copy(y, e.out32[r*op:r*op+c])

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/joulebench/joulebench/results"
@@ -89,9 +90,9 @@ func TestGPUValidateWithoutGPU(t *testing.T) {
 }
 
 // On the fake, each GPU engine's logits match the pure-Go emulation of
-// its arithmetic: bit for bit for int8 (the same integer sums and the same
-// fp32 operations), to rounding for the float kinds (the sums run in
-// another order).
+// its arithmetic: bit for bit for int8 (the same integer sums, and the
+// host's requantisation is compress.QForward's), to rounding for the float
+// kinds (the sums run in another order).
 func TestGPUEngineMatchesEmulation(t *testing.T) {
 	withGPUFakes(t)
 	set := testSet(t)
@@ -104,6 +105,9 @@ func TestGPUEngineMatchesEmulation(t *testing.T) {
 			t.Fatalf("%s: %v", kind, err)
 		}
 		got := append([]float32(nil), e.forward(x, n)...)
+		if kind == "int8" && !strings.Contains(e.info()["arithmetic"], "Host") {
+			t.Errorf("int8 Info[arithmetic] does not say what runs on the host: %q", e.info()["arithmetic"])
+		}
 		// A batch size with no algorithm of its own runs padded.
 		odd := append([]float32(nil), e.forward(x[:3*mnist.Pixels], 3)...)
 		e.close()
@@ -126,8 +130,12 @@ func TestGPUEngineMatchesEmulation(t *testing.T) {
 				tol = 0.3
 			}
 		case "int8":
+			// The CPU int8 model's own kernel, which RecomputeAccuracy
+			// runs: the GPU engine must give its logits bit for bit.
 			q, _ := compress.QMLPFromWeights(wf)
-			want = emulateGPUInt8(q, x, n)
+			f := compress.NewQForward(q, n, 1)
+			want = append([]float32(nil), f.Run(x, n)...)
+			f.Close()
 		}
 		worst, differ := 0.0, 0
 		for i := range want {
@@ -148,54 +156,6 @@ func TestGPUEngineMatchesEmulation(t *testing.T) {
 			}
 		}
 	}
-}
-
-// emulateGPUInt8 is the GPU int8 engine's arithmetic written plainly (see
-// gpuEngine.int8Layers): s8 codes q − 128, integer sums, the hidden
-// layers' fp32 alpha·acc + bias rounded to nearest even and saturated to
-// s8, the last layer's s32 sum scaled on the host.
-func emulateGPUInt8(q *compress.QMLP, x []float32, n int) []float32 {
-	first := q.Layers[0]
-	act := make([]int32, n*first.In)
-	for i, v := range x[:n*first.In] {
-		act[i] = int32(quantizeU8(v, first.InScale)) - 128
-	}
-	for li, d := range q.Layers {
-		corr := make([]int32, d.Out)
-		cs := make([]float32, d.Out)
-		for o := range d.Out {
-			for k := range d.In {
-				corr[o] += 128 * int32(d.W[k*d.Out+o])
-			}
-			cs[o] = d.InScale * d.WScale[o]
-		}
-		last := li == len(q.Layers)-1
-		var alpha, bias []float32
-		if !last {
-			alpha, bias = int8Epilogue(d, q.Layers[li+1].InScale, corr, cs, d.Out)
-		}
-		next := make([]int32, n*d.Out)
-		out := make([]float32, n*d.Out)
-		for r := range n {
-			for o := range d.Out {
-				var acc int32
-				for k := range d.In {
-					acc += act[r*d.In+k] * int32(d.W[k*d.Out+o])
-				}
-				if last {
-					out[r*d.Out+o] = float32(float32(acc+corr[o])*cs[o]) + d.B[o]
-					continue
-				}
-				y := float64(float32(float32(alpha[o]*float32(acc)) + bias[o]))
-				next[r*d.Out+o] = int32(max(-128, min(127, math.RoundToEven(y))))
-			}
-		}
-		if last {
-			return out
-		}
-		act = next
-	}
-	return nil
 }
 
 // gpuWorkload makes a GPU inference workload on the fake, its calls and

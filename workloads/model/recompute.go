@@ -36,8 +36,9 @@ func (w *inference) RecomputeAccuracy(ctx context.Context) (acc, ref float64, er
 
 // recomputeEngine is the pure-Go kernel that stands for an engine: the
 // GPU's fp32 is the dense fp32 forward pass, its int8 the pure-Go int8
-// kernel (the same QMLP arithmetic; see gpuEngine.int8Layers for where
-// the GPU may round one code apart), its fp16 and bf16 their emulation
+// kernel (the same QMLP arithmetic: the GPU's integer sums are exact and
+// its requantisation runs on the host as the CPU's does, so the two agree
+// bit for bit), its fp16 and bf16 their emulation
 // (halfForward).
 func recomputeEngine(eng string) string {
 	switch eng {

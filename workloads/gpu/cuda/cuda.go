@@ -163,11 +163,18 @@ static int jb_gemmex_loop(void *setdev, int dev, void *fn, void *h, int ta, int 
 	return 0;
 }
 
-// cuDeviceGetName from the driver library, for Info only.
+// cuDeviceGet and cuDeviceGetName from the driver library, for Info only.
+// A CUdevice is a handle that cuDeviceGet gives for an ordinal, not the
+// ordinal itself.
 static int jb_call_cu_init(void *fn) { return ((int (*)(unsigned int))fn)(0); }
 
-static int jb_call_cu_name(void *fn, char *buf, int n, int dev) {
-	return ((int (*)(char *, int, int))fn)(buf, n, dev);
+static int jb_call_cu_name(void *get, void *name, char *buf, int n, int ordinal) {
+	int dev = 0;
+	int e = ((int (*)(int *, int))get)(&dev, ordinal);
+	if (e != 0) {
+		return e;
+	}
+	return ((int (*)(char *, int, int))name)(buf, n, dev);
 }
 */
 import "C"
@@ -176,6 +183,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -197,12 +205,28 @@ const installHint = "install the CUDA runtime and cuBLAS (Debian: apt install nv
 	"or name a directory that holds them"
 
 // cudaError_t values this package treats specially (CUDA Runtime API,
-// "Data types used by CUDA Runtime", enum cudaError).
+// "Data types used by CUDA Runtime", enum cudaError; the values checked
+// against transcriptions of driver_types.h found with the code search).
 const (
 	errMemoryAllocation   = 2
 	errInsufficientDriver = 35
 	errNoDevice           = 100
 )
+
+// noCUDACodes are the cudaError_t values that mean this machine cannot run
+// CUDA as it is (no usable driver or device), not that a call failed:
+// Err wraps ErrNoCUDA for them, so that a run leaves the GPU work out with
+// the reason.
+var noCUDACodes = map[int]bool{
+	3:                     true, // cudaErrorInitializationError: the driver and runtime could not be initialised
+	34:                    true, // cudaErrorStubLibrary: the driver found is the toolkit's stub libcuda.so
+	errInsufficientDriver: true, // the driver is older than the runtime
+	36:                    true, // cudaErrorCallRequiresNewerDriver
+	46:                    true, // cudaErrorDevicesUnavailable: busy or exclusive-process devices
+	errNoDevice:           true,
+	803:                   true, // cudaErrorSystemDriverMismatch: display driver and CUDA driver differ
+	804:                   true, // cudaErrorCompatNotSupportedOnDevice: forward compatibility on a GPU without it
+}
 
 // cudaDeviceAttr values for the compute capability (cudaDevAttrComputeCapabilityMajor, ...Minor).
 const (
@@ -224,6 +248,11 @@ type Lib struct {
 	runtimeVersion, driverVersion                                                  unsafe.Pointer
 	blasCreate, blasDestroy, blasVersion, blasMathMode, gemmEx                     unsafe.Pointer
 
+	// major is the CUDA major version of the runtime and cuBLAS Load
+	// opened ("12"), so that NewLt opens the cuBLASLt of the same one; ""
+	// after LoadFrom or when the file names do not say.
+	major string
+
 	mu      sync.Mutex
 	extra   map[string]unsafe.Pointer
 	dev     int
@@ -234,24 +263,75 @@ type Lib struct {
 
 // Load opens the CUDA runtime and cuBLAS by the system's library search
 // (LD_LIBRARY_PATH, the ld.so cache, the default directories), trying the
-// versioned names of CUDA 13, 12 and 11 and then the plain names. cuBLAS of
-// the runtime's major version is preferred. The error wraps ErrNoCUDA and
-// says which file was missing and how to get it.
+// versioned names of CUDA 13, 12 and 11 and then the plain names. A
+// runtime whose cudaGetDeviceCount answers cudaErrorInsufficientDriver
+// (a driver older than that CUDA major, such as a CUDA 12 driver under
+// libcudart.so.13) is passed over for the next name. cuBLAS of the
+// runtime's major version is preferred, and NewLt opens cuBLASLt of that
+// major too. The error wraps ErrNoCUDA and says which file was missing
+// and how to get it.
 func Load() (*Lib, error) {
-	rt, rtName, err := openFirst(cudartNames)
+	rt, rtName, err := openRuntime(cudartNames)
 	if err != nil {
-		return nil, fmt.Errorf("cuda: no CUDA runtime: %s not found (%v); %s: %w", strings.Join(cudartNames, ", "), err, installHint, ErrNoCUDA)
+		return nil, err
 	}
+	major := soMajor(rtName)
 	names := cublasNames
-	if major := soMajor(rtName); major != "" {
+	if major != "" {
 		names = append([]string{"libcublas.so." + major}, cublasNames...)
 	}
-	bl, _, err := openFirst(names)
+	bl, blName, err := openFirst(names)
 	if err != nil {
 		return nil, fmt.Errorf("cuda: no cuBLAS: %s not found (%v); %s: %w", strings.Join(cublasNames, ", "), err, installHint, ErrNoCUDA)
 	}
-	return newLib("", rt, bl)
+	l, err := newLib("", rt, bl)
+	if err != nil {
+		return nil, err
+	}
+	// cuBLAS and cuBLASLt ship together: cuBLAS's major decides. A plain
+	// libcublas.so says its version in the file it resolves to.
+	for _, n := range []string{blName, filepath.Base(l.cublasFile), rtName} {
+		if l.major = soMajor(n); l.major != "" {
+			break
+		}
+	}
+	return l, nil
 }
+
+// openRuntime opens the first of names that dlopen finds and whose driver
+// can run it: on cudaErrorInsufficientDriver from cudaGetDeviceCount it
+// tries the next name (the runtime stays loaded, unused: unloading an
+// initialised runtime is not safe). Any other answer, a device count or
+// another error, is left for DeviceCount to report.
+func openRuntime(names []string) (unsafe.Pointer, string, error) {
+	var first error
+	var tooNew []string
+	for _, n := range names {
+		h, err := open(n)
+		if err != nil {
+			if first == nil {
+				first = err
+			}
+			continue
+		}
+		if count := C.jb_cuda_sym(h, countSym); count != nil {
+			var c C.int
+			if C.jb_call_int_p(count, &c) == errInsufficientDriver {
+				tooNew = append(tooNew, n)
+				continue
+			}
+		}
+		return h, n, nil
+	}
+	if len(tooNew) > 0 {
+		return nil, "", fmt.Errorf("cuda: no CUDA runtime this driver can run: cudaGetDeviceCount of %s answered cudaErrorInsufficientDriver (35: the NVIDIA driver is older than the runtime); "+
+			"update the NVIDIA driver or install the CUDA runtime and cuBLAS of the driver's CUDA version (nvidia-smi shows it): %w", strings.Join(tooNew, ", "), ErrNoCUDA)
+	}
+	return nil, "", fmt.Errorf("cuda: no CUDA runtime: %s not found (%v); %s: %w", strings.Join(cudartNames, ", "), first, installHint, ErrNoCUDA)
+}
+
+// countSym is "cudaGetDeviceCount", kept in C memory for openRuntime.
+var countSym = C.CString("cudaGetDeviceCount")
 
 // LoadFrom opens dir/libcudart.so and dir/libcublas.so and nothing else:
 // the fakes of the tests, or an explicit installation directory.
@@ -426,7 +506,7 @@ func (l *Lib) Err(code int, fn string) error {
 		}
 	}
 	err := fmt.Errorf("cuda: %s: %s (cudaError %d)", fn, msg, code)
-	if code == errNoDevice || code == errInsufficientDriver {
+	if noCUDACodes[code] {
 		err = fmt.Errorf("%w: %w", err, ErrNoCUDA)
 	}
 	return err
@@ -560,9 +640,13 @@ func versionText(v int) string {
 
 // Info describes the libraries and the device: "cuda_runtime",
 // "cuda_driver" and "cublas" versions, "cudart_path" and "cublas_path",
-// "device" and "compute_capability". Values it cannot find are left out.
+// "device" and "compute_capability", and "nvidia_tf32_override" when
+// NVIDIA_TF32_OVERRIDE is set. Values it cannot find are left out.
 func (l *Lib) Info() map[string]string {
 	m := map[string]string{}
+	if v, ok := os.LookupEnv(TF32OverrideEnv); ok {
+		m["nvidia_tf32_override"] = v
+	}
 	var v C.int
 	if C.jb_call_int_p(l.runtimeVersion, &v) == 0 {
 		m["cuda_runtime"] = versionText(int(v))
@@ -606,12 +690,13 @@ func (l *Lib) deviceName(dev int) string {
 		return ""
 	}
 	initFn, err1 := l.Sym(h, "cuInit")
-	nameFn, err2 := l.Sym(h, "cuDeviceGetName")
-	if err1 != nil || err2 != nil || C.jb_call_cu_init(initFn) != 0 {
+	getFn, err2 := l.Sym(h, "cuDeviceGet")
+	nameFn, err3 := l.Sym(h, "cuDeviceGetName")
+	if err1 != nil || err2 != nil || err3 != nil || C.jb_call_cu_init(initFn) != 0 {
 		return ""
 	}
 	var buf [256]C.char
-	if C.jb_call_cu_name(nameFn, &buf[0], C.int(len(buf)), C.int(dev)) != 0 {
+	if C.jb_call_cu_name(getFn, nameFn, &buf[0], C.int(len(buf)), C.int(dev)) != 0 {
 		return ""
 	}
 	return C.GoString(&buf[0])

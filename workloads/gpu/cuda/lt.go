@@ -47,6 +47,10 @@ static int jb_lt_set_i32(void *fn, void *obj, int attr, int32_t v) {
 	return ((int (*)(void *, int, const void *, size_t))fn)(obj, attr, &v, sizeof v);
 }
 
+static int jb_lt_set_u32(void *fn, void *obj, int attr, uint32_t v) {
+	return ((int (*)(void *, int, const void *, size_t))fn)(obj, attr, &v, sizeof v);
+}
+
 static int jb_lt_set_u64(void *fn, void *obj, int attr, uint64_t v) {
 	return ((int (*)(void *, int, const void *, size_t))fn)(obj, attr, &v, sizeof v);
 }
@@ -98,9 +102,22 @@ import (
 	"unsafe"
 )
 
-// Library file names NewLt tries, newest first; the plain name last (and
-// alone in the directory of LoadFrom, where the tests' fake lives).
+// Library file names NewLt tries, newest first, when the Lib's CUDA major
+// is not known; the plain name last (and alone in the directory of
+// LoadFrom, where the tests' fake lives).
 var ltNames = []string{"libcublasLt.so.13", "libcublasLt.so.12", "libcublasLt.so.11", "libcublasLt.so"}
+
+// ltCandidates is the file names NewLt tries for a Lib whose runtime and
+// cuBLAS are of CUDA major (such as "12"): that major's soname, then the
+// plain name, whose version NewLt checks. Another major is never tried:
+// cuBLAS 12 with cuBLASLt 13 in one process is not a combination NVIDIA
+// ships, and libcublas.so.N itself needs libcublasLt.so.N.
+func ltCandidates(major string) []string {
+	if major == "" {
+		return ltNames
+	}
+	return []string{"libcublasLt.so." + major, "libcublasLt.so"}
+}
 
 // Enum values of cublasLt.h. Each was checked against the header text as
 // published: CUDA 11's cublasLt.h (copied in ggerganov/llama.cpp,
@@ -114,7 +131,20 @@ const (
 	ltDescEpilogue    = 7
 	ltDescBiasPointer = 8
 	// cublasLtMatmulPreferenceAttributes_t
-	ltPrefMaxWorkspaceBytes = 1
+	ltPrefMaxWorkspaceBytes   = 1
+	ltPrefReductionSchemeMask = 3 // uint32_t
+	// cublasLtReductionScheme_t, the split-K reductions: INPLACE sums the
+	// partial results "using the output buffer (and output data type)",
+	// COMPUTE_TYPE keeps them in the compute type in the workspace,
+	// OUTPUT_TYPE in the output type. Values and wording from cublasLt.h
+	// (CUDA 11, as copied in ggerganov/llama.cpp include/cuda/cublasLt.h:
+	// NONE = 0, INPLACE = 1, COMPUTE_TYPE = 2, OUTPUT_TYPE = 4, MASK = 7;
+	// CUBLASLT_MATMUL_PREF_REDUCTION_SCHEME_MASK = 3, "uint32_t, default:
+	// CUBLASLT_REDUCTION_SCHEME_MASK (allows all reduction schemes)"); the
+	// same values in the CUDA 12 transcriptions the code search finds
+	// (TensorRT's plugin copy of cublasLtReductionScheme_t among them).
+	ltReductionInplace     = 1
+	ltReductionComputeType = 2
 	// cublasLtPointerMode_t: alpha a device vector (one per row of D),
 	// beta a host scalar.
 	ltPointerModeAlphaVecBetaHost = 4
@@ -175,12 +205,14 @@ type Lt struct {
 	live map[*Dense]bool
 }
 
-// NewLt opens cuBLASLt (libcublasLt.so.13, .12, .11 or libcublasLt.so,
-// from the Lib's directory when it was loaded with LoadFrom) and creates a
-// handle and a workspace of LtWorkspace bytes. A missing library or symbol
-// is an error wrapping ErrNoCUDA.
+// NewLt opens cuBLASLt and creates a handle and a workspace of
+// LtWorkspace bytes. After Load it opens the cuBLASLt of the runtime's and
+// cuBLAS's CUDA major (libcublasLt.so.12 with libcublas.so.12, or a plain
+// libcublasLt.so of that version), never another major's; after LoadFrom,
+// the directory's libcublasLt.so. A missing library or symbol, or a
+// cuBLASLt of another major, is an error wrapping ErrNoCUDA.
 func (l *Lib) NewLt() (*Lt, error) {
-	names := ltNames
+	names := ltCandidates(l.major)
 	if l.Dir() != "" {
 		names = []string{"libcublasLt.so"}
 	}
@@ -226,6 +258,10 @@ func (l *Lib) NewLt() (*Lt, error) {
 	t.statusString, _ = l.Sym(h, "cublasLtGetStatusString")
 	if v, err := l.Sym(h, "cublasLtGetVersion"); err == nil {
 		t.version = int(C.jb_lt_version(v))
+	}
+	if l.major != "" && t.version > 0 && strconv.Itoa(t.version/10000) != l.major {
+		return nil, fmt.Errorf("cublasLt: %s is version %d but the CUDA runtime and cuBLAS are CUDA %s: one process must not mix CUDA majors; install cuBLASLt %s (libcublasLt.so.%s): %w",
+			file, t.version, l.major, l.major, l.major, ErrNoCUDA)
 	}
 	sd, dev := l.devArgs()
 	if err := t.err(int(C.jb_lt_create(sd, dev, t.create, &t.h)), "cublasLtCreate"); err != nil {
@@ -428,24 +464,50 @@ func (d *Dense) plan(n int) (*densePlan, error) {
 		free()
 		return nil, err
 	}
+	mask := reductionMask(d.s.YType)
+	if err := t.err(int(C.jb_lt_set_u32(t.prefSet, pref, ltPrefReductionSchemeMask, C.uint32_t(mask))), "cublasLtMatmulPreferenceSetAttribute(REDUCTION_SCHEME_MASK)"); err != nil {
+		free()
+		return nil, err
+	}
 	sd, dev := t.l.devArgs()
 	var count C.int
 	st := int(C.jb_lt_heuristic(sd, dev, t.heuristic, t.h, d.desc, d.a, p.b, p.d, p.d, pref, &p.algo, &count))
-	if st < 0 || (st != 0 && st != 15) {
+	// NOT_SUPPORTED (15) and INVALID_VALUE (7), which the heuristic also
+	// answers for a combination of types, layouts and epilogue it does not
+	// take, mean "not on this library or GPU", as no algorithm does.
+	unsupported := st == 15 || st == 7
+	if st < 0 || (st != 0 && !unsupported) {
 		free()
 		return nil, t.err(st, "cublasLtMatmulAlgoGetHeuristic("+d.s.describe()+")")
 	}
-	if st == 15 || count < 1 || p.algo.state != 0 {
+	if unsupported || count < 1 || p.algo.state != 0 {
 		free()
 		why := "no algorithm"
-		if st == 15 {
+		switch st {
+		case 15:
 			why = "CUBLAS_STATUS_NOT_SUPPORTED"
+		case 7:
+			why = "CUBLAS_STATUS_INVALID_VALUE"
 		}
 		return nil, fmt.Errorf("cublasLt: %s for %s at batch %d on this GPU with %s (this library or GPU does not run the combination): %w",
 			why, d.s.describe(), n, t.file, errors.ErrUnsupported)
 	}
 	d.plans[n] = p
 	return p, nil
+}
+
+// reductionMask is the split-K reduction schemes a layer with output type
+// y may use: never one that keeps partial sums in a 16-bit output type,
+// so that the sums stay in the compute type (fp32) as the pure-Go
+// emulations assume. INPLACE reduces in the output type, so it is allowed
+// only for 32-bit outputs (fp32, int32), where that is the compute type's
+// width; COMPUTE_TYPE always. Algorithms without split-K (scheme NONE, 0)
+// are not filtered by the mask.
+func reductionMask(y DataType) uint32 {
+	if y == R32F || y == R32I {
+		return ltReductionInplace | ltReductionComputeType
+	}
+	return ltReductionComputeType
 }
 
 // Run computes y for n rows of x (both device pointers, row-major as

@@ -122,6 +122,12 @@ func (m MathMode) String() string {
 	return "cublasMath(" + strconv.Itoa(int(m)) + ")"
 }
 
+// TF32OverrideEnv is the environment variable with which NVIDIA's
+// libraries let the user override their TF32 choice: set to 0, no FP32
+// computation in the process is accelerated with TF32 tensor cores,
+// whatever cuBLAS was asked (CUDA documentation, "NVIDIA_TF32_OVERRIDE").
+const TF32OverrideEnv = "NVIDIA_TF32_OVERRIDE"
+
 // Gemm is one cublasGemmEx call: C = Alpha·op(A)·op(B) + Beta·C, with
 // column-major matrices as cuBLAS has them. op(A) is M×K, op(B) K×N, C M×N.
 type Gemm struct {

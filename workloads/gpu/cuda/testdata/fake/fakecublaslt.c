@@ -13,12 +13,24 @@
  * supported"): 32F compute with 32F scale for 32F, 16F and 16BF inputs
  * (output of the input type); 32I compute with 32F scale for 8I inputs and
  * 8I output, and with 32I scale for 8I inputs and 32I output, both only in
- * the "TN" form (A transposed, B not) with m and k multiples of 4.
+ * the "TN" form (A transposed, B not) with m and k multiples of 4, and
+ * with no epilogue but DEFAULT: the table says "Epilogue is not supported"
+ * for these rows in the plain column-major layout (the bias epilogue with
+ * an 8I output exists only for the IMMA COL32 layouts of Turing and Ampere).
  *
  * Knobs, read at every call, for the tests' cheats and failures:
  *   FAKE_CUBLASLT_LAZY=1    cublasLtMatmul returns success and writes nothing
  *   FAKE_CUBLASLT_NORELU=1  the RELU epilogues skip the ReLU
  *   FAKE_CUBLASLT_NOALGO=1  the heuristic finds no algorithm
+ *   FAKE_CUBLASLT_INVALID=1 the heuristic returns CUBLAS_STATUS_INVALID_VALUE
+ *   FAKE_CUBLASLT_SPLITK=1  the heuristic chooses split-K in two halves of k,
+ *                           with the reduction scheme the preference's
+ *                           REDUCTION_SCHEME_MASK allows that rounds most:
+ *                           OUTPUT_TYPE, else INPLACE (both keep the partial
+ *                           sums in the output type, as cublasLt.h says),
+ *                           else COMPUTE_TYPE (fp32 partial sums)
+ *
+ * -DFAKE_CUDA_MAJOR=N builds it as the cuBLASLt of CUDA N (default 12).
  *
  * Build: cc -O2 -ffp-contract=off -shared -fPIC -o libcublasLt.so fakecublaslt.c -lm
  */
@@ -26,6 +38,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#ifndef FAKE_CUDA_MAJOR
+#define FAKE_CUDA_MAJOR 12
+#endif
 
 /* Values from cublas_api.h / cublasLt.h / library_types.h (see lt.go for
  * where each was checked). */
@@ -36,6 +52,8 @@ enum { ATTR_COMPUTE = 0, ATTR_SCALE = 1, ATTR_POINTER_MODE = 2, ATTR_TRANSA = 3,
        ATTR_EPILOGUE = 7, ATTR_BIAS_POINTER = 8, ATTR_BIAS_DATA_TYPE = 26 };
 enum { EPI_DEFAULT = 1, EPI_RELU = 2, EPI_BIAS = 4, EPI_RELU_BIAS = 6 };
 enum { PM_HOST = 0, PM_ALPHA_VEC_BETA_ZERO = 3, PM_ALPHA_VEC_BETA_HOST = 4 };
+enum { PREF_MAX_WORKSPACE_BYTES = 1, PREF_REDUCTION_SCHEME_MASK = 3 };
+enum { RED_NONE = 0, RED_INPLACE = 1, RED_COMPUTE_TYPE = 2, RED_OUTPUT_TYPE = 4, RED_MASK = 7 };
 
 static const int magic = 0x4c54;
 
@@ -47,7 +65,7 @@ typedef struct {
 	int bias_type; /* -1: the default */
 } desc_t;
 typedef struct { int type; uint64_t rows, cols; int64_t ld; } layout_t;
-typedef struct { uint64_t max_ws; } pref_t;
+typedef struct { uint64_t max_ws; uint32_t reduction_mask; } pref_t;
 typedef struct {
 	uint64_t algo[8];
 	size_t workspaceSize;
@@ -69,7 +87,7 @@ int cublasLtCreate(void **h) {
 	return ST_SUCCESS;
 }
 int cublasLtDestroy(void *h) { free(h); return ST_SUCCESS; }
-size_t cublasLtGetVersion(void) { return 120900; }
+size_t cublasLtGetVersion(void) { return FAKE_CUDA_MAJOR * 10000 + 900; }
 const char *cublasLtGetStatusString(int s) {
 	switch (s) {
 	case ST_SUCCESS: return "the operation completed successfully";
@@ -121,13 +139,16 @@ int cublasLtMatrixLayoutDestroy(void *l) { free(l); return ST_SUCCESS; }
 int cublasLtMatmulPreferenceCreate(void **p) {
 	pref_t *q = calloc(1, sizeof *q);
 	if (q == NULL) return 3;
+	q->reduction_mask = RED_MASK; /* the default: every scheme */
 	*p = q;
 	return ST_SUCCESS;
 }
 int cublasLtMatmulPreferenceDestroy(void *p) { free(p); return ST_SUCCESS; }
 int cublasLtMatmulPreferenceSetAttribute(void *p, int attr, const void *buf, size_t size) {
 	pref_t *q = p;
-	if (attr == 1 && size == 8) { memcpy(&q->max_ws, buf, 8); return ST_SUCCESS; }
+	if (buf == NULL) return ST_INVALID_VALUE;
+	if (attr == PREF_MAX_WORKSPACE_BYTES && size == 8) { memcpy(&q->max_ws, buf, 8); return ST_SUCCESS; }
+	if (attr == PREF_REDUCTION_SCHEME_MASK && size == 4) { memcpy(&q->reduction_mask, buf, 4); return ST_SUCCESS; }
 	return ST_INVALID_VALUE;
 }
 
@@ -144,21 +165,30 @@ static int supported(const desc_t *d, const layout_t *a, const layout_t *b, cons
 		int tn = d->transa == 1 && d->transb == 0;
 		uint64_t m = dd->rows, k = a->rows; /* A is k×m, transposed */
 		if (!tn || m % 4 != 0 || k % 4 != 0) return 0;
+		if (d->epilogue != EPI_DEFAULT) return 0;
 		if (d->scale == R_32F) return c->type == R_8I;
-		if (d->scale == R_32I) return c->type == R_32I && (d->epilogue == EPI_DEFAULT);
+		if (d->scale == R_32I) return c->type == R_32I;
 	}
 	return 0;
 }
 
 int cublasLtMatmulAlgoGetHeuristic(void *h, void *desc, void *A, void *B, void *C, void *D, void *pref,
                                    int requested, heur_t *res, int *count) {
-	(void)pref;
 	if (h == NULL || ((ctx_t *)h)->magic != magic) return ST_NOT_INITIALIZED;
-	if (requested <= 0) return ST_INVALID_VALUE;
+	if (requested <= 0 || pref == NULL) return ST_INVALID_VALUE;
 	*count = 0;
+	if (knob("FAKE_CUBLASLT_INVALID")) return ST_INVALID_VALUE;
 	if (knob("FAKE_CUBLASLT_NOALGO") || !supported(desc, A, B, C, D)) return ST_NOT_SUPPORTED;
 	memset(&res[0], 0, sizeof res[0]);
 	res[0].algo[0] = 0x66616b65; /* "fake" */
+	/* algo[1]: the reduction scheme of a split-K algorithm (the real
+	 * library keeps it in the algo, CUBLASLT_ALGO_CONFIG_REDUCTION_SCHEME). */
+	uint32_t mask = ((pref_t *)pref)->reduction_mask;
+	if (knob("FAKE_CUBLASLT_SPLITK")) {
+		if (mask & RED_OUTPUT_TYPE) res[0].algo[1] = RED_OUTPUT_TYPE;
+		else if (mask & RED_INPLACE) res[0].algo[1] = RED_INPLACE;
+		else if (mask & RED_COMPUTE_TYPE) res[0].algo[1] = RED_COMPUTE_TYPE;
+	}
 	res[0].state = ST_SUCCESS;
 	res[0].wavesCount = 1;
 	*count = 1;
@@ -196,6 +226,15 @@ static uint16_t f2b(float x) {
 	if (x != x) return (uint16_t)((b >> 16) | 0x40);
 	b += 0x7fff + ((b >> 16) & 1);
 	return (uint16_t)(b >> 16);
+}
+
+/* round_to rounds v to the type t as a store of it would. */
+static float round_to(int t, float v) {
+	switch (t) {
+	case R_16F: return h2f(f2h(v));
+	case R_16BF: return b2f(f2b(v));
+	}
+	return v;
 }
 
 static double load(int type, const void *p, int64_t i) {
@@ -254,6 +293,7 @@ int cublasLtMatmul(void *h, void *desc, const void *alpha, const void *A, void *
 	 * products use 8 partial sums (the order a GPU sums in is not k's
 	 * either), which lets the compiler vectorise them. */
 	int isint = d->compute == COMPUTE_32I;
+	uint64_t scheme = ((const uint64_t *)algo)[1]; /* the algo is heur_t.algo */
 	size_t esz = isint ? sizeof(int32_t) : sizeof(float);
 	void *ra = malloc(m * k * esz + 1), *rb = malloc(n * k * esz + 1);
 	if (ra == NULL || rb == NULL) { free(ra); free(rb); return 3; }
@@ -283,12 +323,22 @@ int cublasLtMatmul(void *h, void *desc, const void *alpha, const void *A, void *
 				for (int q = 0; q < 8; q++) acci += s[q];
 			} else {
 				const float *x = (const float *)ra + i * k, *y = (const float *)rb + j * k;
-				float s[8] = {0};
-				uint64_t p = 0;
-				for (; p + 8 <= k; p += 8)
-					for (int q = 0; q < 8; q++) s[q] += x[p + q] * y[p + q];
-				for (; p < k; p++) s[0] += x[p] * y[p];
-				accf = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+				if (scheme != RED_NONE) {
+					/* split-K: two halves of k, each summed in fp32; an
+					 * output-type scheme keeps each partial sum in D's type. */
+					float part[2] = {0, 0};
+					for (uint64_t p = 0; p < k; p++) part[p >= k / 2] += x[p] * y[p];
+					if (scheme != RED_COMPUTE_TYPE)
+						for (int q = 0; q < 2; q++) part[q] = round_to(dl->type, part[q]);
+					accf = part[0] + part[1];
+				} else {
+					float s[8] = {0};
+					uint64_t p = 0;
+					for (; p + 8 <= k; p += 8)
+						for (int q = 0; q < 8; q++) s[q] += x[p + q] * y[p + q];
+					for (; p < k; p++) s[0] += x[p] * y[p];
+					accf = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+				}
 			}
 			int64_t io = (int64_t)(j * dl->ld + i);
 			if (integer) {

@@ -1,10 +1,17 @@
 // fakecuda.c: a fake CUDA runtime (libcudart.so) and cuBLAS (libcublas.so)
-// for joulebench's tests. The same file is compiled twice, under both
-// names. "Device" memory is host memory from malloc; cublasGemmEx is a
-// naive triple loop, correct for the small sizes the tests use.
+// for joulebench's tests. The same file is compiled under both names (and
+// as the driver library libcuda.so.1, for cuInit, cuDeviceGet and
+// cuDeviceGetName). "Device" memory is host memory from malloc;
+// cublasGemmEx is a naive triple loop, correct for the small sizes the
+// tests use. -DFAKE_CUDA_MAJOR=N builds it as CUDA N (default 12): the
+// versions it reports follow.
 //
 // Environment variables, read at every call, make it cheat or fail:
 //   FAKE_CUDA_NODEVICE=1  cudaGetDeviceCount reports 0 devices (cudaErrorNoDevice)
+//   FAKE_CUDA_ERR=N       cudaGetDeviceCount returns the cudaError_t N
+//   FAKE_CUDA_DRIVER_MAJOR=N  the driver supports CUDA N at most: a runtime
+//                         built for a later major gets cudaErrorInsufficientDriver
+//                         (35) from cudaGetDeviceCount
 //   FAKE_CUDA_OOM=1       cudaMalloc fails with cudaErrorMemoryAllocation (2)
 //   FAKE_CUDA_CC=M.m      the compute capability reported (default 9.0)
 //   FAKE_CUBLAS_LAZY=1    every second cublasGemmEx call does nothing
@@ -15,6 +22,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#ifndef FAKE_CUDA_MAJOR
+#define FAKE_CUDA_MAJOR 12
+#endif
 
 static int env(const char *name) {
 	const char *v = getenv(name);
@@ -28,14 +39,29 @@ const char *cudaGetErrorString(int code) {
 	case 0: return "no error";
 	case 1: return "invalid argument";
 	case 2: return "out of memory";
+	case 3: return "initialization error";
 	case 35: return "CUDA driver version is insufficient for CUDA runtime version";
+	case 36: return "API call requires a newer CUDA driver";
+	case 46: return "CUDA-capable device(s) is/are busy or unavailable";
 	case 100: return "no CUDA-capable device is detected";
 	case 101: return "invalid device ordinal";
+	case 803: return "system has unsupported display driver / cuda driver combination";
+	case 804: return "forward compatibility was attempted on non supported HW";
 	}
 	return "unrecognized error code";
 }
 
 int cudaGetDeviceCount(int *n) {
+	const char *drv = getenv("FAKE_CUDA_DRIVER_MAJOR");
+	if (drv != NULL && drv[0] != '\0' && atoi(drv) < FAKE_CUDA_MAJOR) {
+		*n = 0;
+		return 35;
+	}
+	const char *e = getenv("FAKE_CUDA_ERR");
+	if (e != NULL && e[0] != '\0' && atoi(e) != 0) {
+		*n = 0;
+		return atoi(e);
+	}
 	if (env("FAKE_CUDA_NODEVICE")) {
 		*n = 0;
 		return 100;
@@ -92,12 +118,37 @@ int cudaMemset(void *p, int v, size_t n) {
 int cudaDeviceSynchronize(void) { return 0; }
 
 int cudaRuntimeGetVersion(int *v) {
-	*v = 12040;
+	*v = FAKE_CUDA_MAJOR * 1000 + 40;
 	return 0;
 }
 
 int cudaDriverGetVersion(int *v) {
-	*v = 12040;
+	*v = FAKE_CUDA_MAJOR * 1000 + 40;
+	return 0;
+}
+
+// ---- CUDA driver (libcuda.so.1) ----
+
+// A CUdevice is a handle, not an ordinal: the fake's differs from the
+// ordinal, so that a caller that skips cuDeviceGet is caught.
+enum { fake_cudevice = 0x4a42 };
+
+int cuInit(unsigned int flags) { return flags == 0 ? 0 : 1; }
+
+int cuDeviceGet(int *dev, int ordinal) {
+	if (ordinal != 0) {
+		return 101; // CUDA_ERROR_INVALID_DEVICE
+	}
+	*dev = fake_cudevice;
+	return 0;
+}
+
+int cuDeviceGetName(char *name, int len, int dev) {
+	if (dev != fake_cudevice) {
+		return 101;
+	}
+	strncpy(name, "Fake H200", (size_t)len);
+	name[len - 1] = '\0';
 	return 0;
 }
 
@@ -123,7 +174,7 @@ int cublasDestroy_v2(void *h) {
 
 int cublasGetVersion_v2(void *h, int *v) {
 	(void)h;
-	*v = 120402;
+	*v = FAKE_CUDA_MAJOR * 10000 + 402;
 	return 0;
 }
 
