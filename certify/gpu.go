@@ -33,21 +33,13 @@ var gpuPeak = map[string]struct {
 // catches the impossible, not the unlikely.
 const gpuMargin = 2
 
-// evalGPUCeiling is the throughput ceiling of a GPU workload: the GPUs
-// the record's meters count in the total, each as fast as the fastest
-// part there is in the workload's precision, times gpuMargin. A record
-// with no GPU domain gets a ceiling of one GPU: its energy rules say what
-// is wrong with it; this rule only bounds the throughput.
-func evalGPUCeiling(rec *results.Record, precision string) Ceiling {
-	gpus := 0
-	for _, m := range rec.Meters {
-		for _, d := range m.Domains {
-			if d.Kind == evalKindGPU && d.InTotal {
-				gpus++
-			}
-		}
-	}
-	gpus = max(gpus, 1)
+// evalGPUCeiling is the throughput ceiling of a GPU workload: one GPU as
+// fast as the fastest part there is in the workload's precision, times
+// gpuMargin. Every GPU workload joulebench has runs on one device (GPU 0),
+// so the ceiling does not grow with the GPU domains a record lists: a
+// forger could list as many as they like.
+func evalGPUCeiling(_ *results.Record, precision string) Ceiling {
+	const gpus = 1
 	p, ok := gpuPeak[precision]
 	prec := precision
 	if !ok {
@@ -55,14 +47,7 @@ func evalGPUCeiling(rec *results.Record, precision string) Ceiling {
 		p, prec = gpuPeak["int8"], "the largest of any precision, as the workload names none joulebench lists"
 	}
 	c := Ceiling{FLOPS: float64(gpus) * p.flops * gpuMargin}
-	c.Basis = fmt.Sprintf("%d %s (the GPU domains in the total) × %s × %s for parts not listed = %.4g FLOP/s, precision %s",
-		gpus, plural(gpus, "GPU", "GPUs"), p.why, strconv.Itoa(gpuMargin), c.FLOPS, prec)
+	c.Basis = fmt.Sprintf("one GPU (joulebench's GPU workloads run on one device) × %s × %s for parts not listed = %.4g FLOP/s, precision %s",
+		p.why, strconv.Itoa(gpuMargin), c.FLOPS, prec)
 	return c
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }

@@ -201,8 +201,12 @@ type Command struct {
 	Argv []string `json:"argv"`
 	PID  int      `json:"pid,omitempty"`
 	// ExitCode is the command's exit status; -1 when a signal ended it.
-	ExitCode int    `json:"exit_code"`
-	Signal   string `json:"signal,omitempty"`
+	ExitCode int `json:"exit_code"`
+	// Running is true in a record written while the command was still
+	// running (a checkpoint; joulebench was then killed): ExitCode and
+	// Signal say nothing yet.
+	Running bool   `json:"running,omitempty"`
+	Signal  string `json:"signal,omitempty"`
 	// StartError says why the command could not be started (not found,
 	// not executable); ExitCode is then 127 or 126, as env(1) gives.
 	StartError string `json:"start_error,omitempty"`

@@ -241,14 +241,28 @@ func Select(spec string, opts Options) (*Selection, error) {
 			cpu = cpu || ok
 		}
 		cpuWhy := why
+		// A GPU meter that is there but broken (a driver upgraded without
+		// a reboot: NVML's library and kernel module disagree) must not
+		// stop a CPU run that never needed it: it is left out, loudly, in
+		// the notes on stderr and in the record. Asked for by name
+		// (--meter nvml), it is an error.
 		gpu := false
+		var gpuBroken []string
 		for _, b := range gpuAuto {
-			ok, err := try(b)
-			if err != nil {
-				return nil, err
+			m, err := Open(b, opts)
+			switch {
+			case err == nil:
+				sel.Meters = append(sel.Meters, m)
+				gpu = true
+			case errors.Is(err, errors.ErrUnsupported):
+				if !errors.Is(err, ErrNotBuilt) {
+					why = append(why, err)
+				}
+			default:
+				gpuBroken = append(gpuBroken, fmt.Sprintf("WARNING: meter %s is present but broken, so no GPU is metered in this run: %v", b, err))
 			}
-			gpu = gpu || ok
 		}
+		defer func() { sel.Notes = append(sel.Notes, gpuBroken...) }()
 		if cpu {
 			return sel, nil
 		}

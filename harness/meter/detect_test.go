@@ -180,9 +180,19 @@ func TestSelectAutoAddsGPUs(t *testing.T) {
 	}
 	sel.Close()
 
-	openNVMLMeter = func() (Meter, error) { return nil, errors.New("GPU is lost") }
-	if _, err := Select("auto", Options{SysfsRoot: root}); err == nil || !strings.Contains(err.Error(), "nvml is present but broken") {
-		t.Errorf("a broken GPU meter: %v", err)
+	// A broken GPU meter does not stop a run under auto: it is left out,
+	// with a warning in the notes; asked for by name, it is an error.
+	openNVMLMeter = func() (Meter, error) { return nil, errors.New("RM version mismatch") }
+	sel, err = Select("auto", Options{SysfsRoot: root})
+	if err != nil {
+		t.Fatalf("a broken GPU meter stopped auto: %v", err)
+	}
+	if len(sel.Meters) != 1 || sel.Meters[0].Name() != "rapl" || !strings.Contains(strings.Join(sel.Notes, "\n"), "WARNING: meter nvml is present but broken, so no GPU is metered in this run: nvml: RM version mismatch") {
+		t.Errorf("a broken GPU meter under auto: %d meters, notes %q", len(sel.Meters), sel.Notes)
+	}
+	sel.Close()
+	if _, err := Select("nvml", Options{}); err == nil || !strings.Contains(err.Error(), "RM version mismatch") {
+		t.Errorf("--meter nvml, broken: %v", err)
 	}
 	openNVMLMeter = func() (Meter, error) {
 		return nil, &unsupportedError{msg: "NVML not available: libnvidia-ml.so.1 not found"}

@@ -123,8 +123,24 @@ func Boundary(domains []string) string {
 	if len(domains) == 0 {
 		return "no metered domain"
 	}
+	gpu, cpu := false, false
+	for _, d := range domains {
+		// NVML names its domains gpu-N.
+		if strings.HasPrefix(d, "gpu-") {
+			gpu = true
+		} else {
+			cpu = true
+		}
+	}
+	what, other := "CPU packages and their DRAM", "other devices"
+	switch {
+	case gpu && cpu:
+		what, other = "CPU packages, their DRAM and GPUs", "devices not listed"
+	case gpu:
+		what, other = "GPUs", "the CPUs, their memory, other devices"
+	}
 	return "the metered domains " + strings.Join(domains, ", ") +
-		" (CPU packages and their DRAM as the meters see them), times PUE; not included: other devices, network, storage, and the rest of the node unless a node meter is used"
+		" (" + what + " as the meters see them), times PUE; not included: " + other + ", network, storage, and the rest of the node unless a node meter is used"
 }
 
 // RepCarbon is the carbon of one repetition, in grams of CO2e.

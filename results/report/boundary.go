@@ -232,3 +232,29 @@ func KindsDiffer(base, other Boundary) bool {
 	}
 	return len(lackB) > 0 || len(lackO) > 0
 }
+
+// Uncovered says, when no domain in rec's total counts the device a
+// workload runs on, that its energy is not in the figures: a CPU GEMM
+// metered by NVML alone, a GPU GEMM metered by RAPL alone. "" when the
+// device is covered, or when the workload names no device (a command).
+// The device comes from the workload's params ("device": "gpu"; the
+// others run on the CPU). certify's meter coverage rule refuses such a
+// record; the report warns.
+func Uncovered(rec *results.Record, w results.Workload) string {
+	if w.Name == "command" {
+		return ""
+	}
+	device, kinds := "CPU", []string{"package", "node"}
+	if w.Params["device"] == "gpu" {
+		device, kinds = "GPU", []string{"gpu", "node"}
+	}
+	for _, m := range rec.Meters {
+		for _, d := range m.Domains {
+			if d.InTotal && slices.Contains(kinds, d.Kind) {
+				return ""
+			}
+		}
+	}
+	return fmt.Sprintf("it runs on the %s, but no domain in the total counts the %s (the total's kinds: %s): its energy is not in these figures; meter the %s (--meter auto adds every meter this machine has)",
+		device, device, strings.Join(RecordBoundary(rec).Kinds, ", "), device)
+}

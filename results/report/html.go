@@ -169,6 +169,8 @@ func buildPage(rec *results.Record) (*page, error) {
 	switch {
 	case syn:
 		p.Banner, p.BannerWhy = "SYNTHETIC", "fake meter: every energy figure is made up, for tests and demos; it describes no hardware"
+	case est && RecordBoundary(rec).Class == "partly estimated":
+		p.Banner, p.BannerWhy = "PARTLY ESTIMATED", partWords(rec)
 	case est:
 		p.Banner, p.BannerWhy = "ESTIMATED", "energy is modelled from CPU utilisation and TDP, not measured by any meter"
 	}
@@ -631,6 +633,9 @@ func buildTables(full *results.Record, fullSums []metrics.Summary, est, syn bool
 			}
 		}
 		if msg := wl.Info["warning"]; msg != "" {
+			notes = append(notes, "WARNING: "+wl.Name+": "+msg)
+		}
+		if msg := Uncovered(full, wl); msg != "" {
 			notes = append(notes, "WARNING: "+wl.Name+": "+msg)
 		}
 	}

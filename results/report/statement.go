@@ -64,6 +64,10 @@ func Statement(rec *results.Record) (string, error) {
 	switch {
 	case syn:
 		say("The energy figures are SYNTHETIC: they come from joulebench's fake meter, which makes them up for tests and demos, and describe no hardware.")
+	case est && meterWordsWhere(rec, measuredMeter) != "":
+		// A GPU metered by NVML beside a CPU that only the estimate
+		// covers: say which part is which.
+		say("The energy figures are PARTLY ESTIMATED: %s measured; %s modelled from CPU utilisation and TDP, not measured.", meterWordsWhere(rec, measuredMeter), meterWordsWhere(rec, modelMeter))
 	case est:
 		say("The energy figures are ESTIMATED, not measured: %s, modelled from CPU utilisation and TDP.", meterWords(rec))
 	case len(rec.Meters) == 0:
@@ -130,8 +134,26 @@ func Statement(rec *results.Record) (string, error) {
 // meterWords names the meters whose domains count in the total, with
 // their method and those domains.
 func meterWords(rec *results.Record) string {
+	if s := meterWordsWhere(rec, func(results.Meter) bool { return true }); s != "" {
+		return s
+	}
+	return "no meter counting in the total"
+}
+
+// modelMeter and measuredMeter tell an estimate from a measurement.
+func modelMeter(m results.Meter) bool { return m.Estimated || m.Method == results.MethodModel }
+func measuredMeter(m results.Meter) bool {
+	return !modelMeter(m) && m.Method != results.MethodSynthetic
+}
+
+// meterWordsWhere is meterWords for the meters keep accepts, "" when none
+// counts in the total.
+func meterWordsWhere(rec *results.Record, keep func(results.Meter) bool) string {
 	var out []string
 	for _, m := range rec.Meters {
+		if !keep(m) {
+			continue
+		}
 		var doms []string
 		for _, d := range m.Domains {
 			if d.InTotal {
@@ -151,9 +173,6 @@ func meterWords(rec *results.Record) string {
 			how = "external meter"
 		}
 		out = append(out, fmt.Sprintf("the %s meter (%s: %s)", m.Name, how, strings.Join(doms, ", ")))
-	}
-	if len(out) == 0 {
-		return "no meter counting in the total"
 	}
 	return strings.Join(out, " and ")
 }

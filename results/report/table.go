@@ -135,7 +135,11 @@ func WriteTableOptions(w io.Writer, full *results.Record, opt TableOptions) erro
 			say("  %s", l)
 		}
 	}
-	if est {
+	partly := RecordBoundary(rec).Class == "partly estimated"
+	switch {
+	case est && partly:
+		say("PARTLY ESTIMATED: %s; the total adds the two, so every total is an estimate.", partWords(rec))
+	case est:
 		say("ESTIMATE: energy is modelled from CPU utilisation and TDP, not measured.")
 	}
 	if syn {
@@ -192,6 +196,8 @@ func WriteTableOptions(w io.Writer, full *results.Record, opt TableOptions) erro
 		switch {
 		case syn:
 			say("energy figures (%s) (synthetic): made up by the fake meter, not measured; %s", list, how)
+		case est && partly:
+			say("energy figures (%s) (est.): PARTLY ESTIMATED (%s); %s", list, partWords(rec), how)
 		case est:
 			say("energy figures (%s) (est.): ESTIMATED, not measured; %s", list, how)
 		case methods(rec) == "":
@@ -288,6 +294,9 @@ func WriteTableOptions(w io.Writer, full *results.Record, opt TableOptions) erro
 			}
 		}
 		if msg := wl.Info["warning"]; msg != "" {
+			warnings = append(warnings, wl.Name+": "+msg)
+		}
+		if msg := Uncovered(rec, wl); msg != "" {
 			warnings = append(warnings, wl.Name+": "+msg)
 		}
 		if wl.Error != "" {
@@ -723,4 +732,23 @@ func unitsNote(rec *results.Record) string {
 		parts = append(parts, fmt.Sprintf("one %s (%s)", g.key, g.names))
 	}
 	return strings.Join(parts, "; ")
+}
+
+// partWords says which of the total's domains are modelled and which are
+// measured, for a record whose total is partly estimated.
+func partWords(rec *results.Record) string {
+	var modelled, measured []string
+	for _, m := range rec.Meters {
+		for _, d := range m.Domains {
+			if !d.InTotal {
+				continue
+			}
+			if m.Estimated || m.Method == results.MethodModel {
+				modelled = append(modelled, d.Name)
+			} else {
+				measured = append(measured, d.Name+" ("+m.Method+")")
+			}
+		}
+	}
+	return fmt.Sprintf("%s modelled from CPU utilisation and TDP, %s measured", strings.Join(modelled, ", "), strings.Join(measured, ", "))
 }

@@ -43,3 +43,59 @@ func TestDeviceUses(t *testing.T) {
 		t.Errorf("table without the telemetry:\n%s", b.String())
 	}
 }
+
+// A GPU metered by NVML beside a CPU only the estimate covers: the table
+// and the statement say which part is modelled and which measured, and
+// never call the NVML part modelled.
+func TestPartlyEstimated(t *testing.T) {
+	rec := &results.Record{
+		Complete: true,
+		Meters: []results.Meter{
+			{Name: "estimate", Method: results.MethodModel, Estimated: true, Domains: []results.Domain{{Name: "cpu-estimated", Kind: "package", InTotal: true}}},
+			{Name: "nvml", Method: results.MethodCounter, Domains: []results.Domain{{Name: "gpu-0", Kind: "gpu", InTotal: true}}},
+		},
+		Workloads: []results.Workload{{Name: "gpu-gemm-bf16-8192", WorkUnit: "GEMM call", Reps: []results.Rep{
+			{DurationS: 5, EnergyJ: map[string]float64{"cpu-estimated": 50, "gpu-0": 3000}, Work: results.Work{FLOPs: 3e15, Items: 2700}, Readings: 50},
+		}}},
+	}
+	var b strings.Builder
+	if err := WriteTableOptions(&b, rec, TableOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "PARTLY ESTIMATED: cpu-estimated modelled from CPU utilisation and TDP, gpu-0 (counter) measured") {
+		t.Errorf("table:\n%s", b.String())
+	}
+	st, err := Statement(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(st, "PARTLY ESTIMATED: the nvml meter (energy counter: gpu-0) measured; the estimate meter") || strings.Contains(st, "nvml meter (energy counter: gpu-0), modelled") {
+		t.Errorf("statement: %s", st)
+	}
+}
+
+// Work done on a device no domain of the total counts is flagged: a CPU
+// GEMM under NVML alone, a GPU GEMM under RAPL alone.
+func TestUncovered(t *testing.T) {
+	nvml := results.Meter{Name: "nvml", Method: results.MethodCounter, Domains: []results.Domain{{Name: "gpu-0", Kind: "gpu", InTotal: true}}}
+	rapl := results.Meter{Name: "rapl", Method: results.MethodCounter, Domains: []results.Domain{{Name: "package-0", Kind: "package", InTotal: true}}}
+	cpuW := results.Workload{Name: "gemm-fp64-1024"}
+	gpuW := results.Workload{Name: "gpu-gemm-bf16-8192", Params: map[string]string{"device": "gpu"}}
+	for _, tc := range []struct {
+		meters []results.Meter
+		w      results.Workload
+		warn   bool
+	}{
+		{[]results.Meter{nvml}, cpuW, true},
+		{[]results.Meter{rapl}, gpuW, true},
+		{[]results.Meter{rapl}, cpuW, false},
+		{[]results.Meter{nvml}, gpuW, false},
+		{[]results.Meter{rapl, nvml}, gpuW, false},
+		{[]results.Meter{nvml}, results.Workload{Name: "command"}, false},
+	} {
+		got := Uncovered(&results.Record{Meters: tc.meters}, tc.w)
+		if (got != "") != tc.warn {
+			t.Errorf("%s under %d meters: %q", tc.w.Name, len(tc.meters), got)
+		}
+	}
+}

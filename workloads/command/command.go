@@ -147,6 +147,10 @@ type repOutcome struct {
 	interrupted bool
 	work        WorkReport
 	startErr    string
+	// leftBehind: processes of the command's group were still running
+	// when the command itself exited (a daemon, a background job); what
+	// they do after that is not measured.
+	leftBehind bool
 }
 
 // failed reports whether the command did not end with status 0.
@@ -375,10 +379,12 @@ func (c *Command) Run(ctx context.Context, _ int) (workloads.Work, error) {
 	werr := cmd.Wait()
 	close(done)
 	wg.Wait()
+	// Signal 0 to the group tests whether any of it is still alive.
+	leftBehind := syscall.Kill(-cmd.Process.Pid, 0) == nil
 
 	c.mu.Lock()
 	c.pid = 0
-	o := repOutcome{forwarded: c.forwarded, interrupted: c.interrupted}
+	o := repOutcome{forwarded: c.forwarded, interrupted: c.interrupted, leftBehind: leftBehind}
 	c.mu.Unlock()
 	if ps := cmd.ProcessState; ps != nil {
 		o.exitCode = ps.ExitCode()
@@ -457,6 +463,9 @@ func (c *Command) Result() results.Command {
 	r.Argv = slices.Clone(r.Argv)
 	r.WorkErrors = slices.Clone(r.WorkErrors)
 	r.PIDs = slices.Clone(c.seen[:min(len(c.seen), MaxPIDs)])
+	// A record written while the command runs (a checkpoint) says so:
+	// its exit_code means nothing yet.
+	r.Running = c.pid != 0
 	if len(c.seen) > 0 {
 		r.PID = c.seen[0]
 	}
@@ -600,6 +609,9 @@ func (c *Command) Finish(rec *results.Record) int {
 	for i, o := range reps {
 		refused += len(o.work.Refused)
 		anyItems = anyItems || o.work.ItemsReported
+		if o.leftBehind {
+			notes = append(notes, fmt.Sprintf("command: repetition %d: processes the command started were still running when it exited (in its process group); what they did after that is not in this record", i+1))
+		}
 		if !o.failed() && len(o.forwarded) == 0 {
 			continue
 		}
