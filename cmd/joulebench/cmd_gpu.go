@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/joulebench/joulebench/metrics"
 	"github.com/joulebench/joulebench/results"
+	"github.com/joulebench/joulebench/results/report"
 	"github.com/joulebench/joulebench/workloads/gpu"
 	"github.com/joulebench/joulebench/workloads/gpu/cuda"
 )
@@ -52,6 +54,11 @@ func cmdGPUBaseline(ctx context.Context, args []string, stdout, stderr io.Writer
 	if *d <= 0 || *d > 10*time.Minute {
 		return usagef("--time %v: give a duration from 1ms to 10m", *d)
 	}
+	if *libDir != "" {
+		if fi, err := os.Stat(*libDir); err != nil || !fi.IsDir() {
+			return usagef("--cuda-lib-dir %s: not a directory; give the directory that holds libcudart.so and libcublas.so", *libDir)
+		}
+	}
 	var rows []baselineRow
 	if *recPath != "" {
 		rec, err := results.ReadFile(*recPath)
@@ -71,7 +78,10 @@ func cmdGPUBaseline(ctx context.Context, args []string, stdout, stderr io.Writer
 			if st, ok := sums[i].Stats[metrics.FigFLOPsPerJ]; ok {
 				row.GFLOPSPerW = st.Median / 1e9
 			}
-			row.Method = methods(rec)
+			// The words say what the figure is: measured, estimated,
+			// partly estimated or synthetic, and by which methods.
+			b := report.RecordBoundary(rec)
+			row.Method = b.Class + ": " + strings.Join(b.Methods, ", ")
 			rows = append(rows, row)
 		}
 		if len(rows) == 0 {
@@ -148,18 +158,4 @@ func gpuGEMMName(name string) (precision string, n int, ok bool) {
 		}
 	}
 	return "", 0, false
-}
-
-// methods lists the energy methods of the meters that count in rec's total.
-func methods(rec *results.Record) string {
-	var out []string
-	for _, m := range rec.Meters {
-		for _, d := range m.Domains {
-			if d.InTotal && !strings.Contains(strings.Join(out, ","), m.Method) {
-				out = append(out, m.Method)
-				break
-			}
-		}
-	}
-	return strings.Join(out, ", ")
 }

@@ -158,9 +158,15 @@ func cmdMeasure(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if workFile == "" {
 		workFile = filepath.Join(dir, WorkFileName)
 	}
+	// With --json, joulebench's standard output is the record alone, so
+	// that it parses: the command's own output goes to standard error.
+	cmdStdout := stdout
+	if f.json {
+		cmdStdout = stderr
+	}
 	c, err := cmdwork.New(cmdwork.Options{
 		Argv: argv, Path: path, WorkFile: workFile, ProcRoot: f.procRoot, Interval: f.interval,
-		Stdin: os.Stdin, Stdout: stdout, Stderr: stderr,
+		Stdin: os.Stdin, Stdout: cmdStdout, Stderr: stderr,
 	})
 	if err != nil {
 		os.RemoveAll(dir)

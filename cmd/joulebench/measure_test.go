@@ -386,3 +386,35 @@ func alive(pid int) bool {
 	i := strings.LastIndexByte(s, ')')
 	return i < 0 || !strings.HasPrefix(strings.TrimSpace(s[i+1:]), "Z")
 }
+
+// With --json, standard output is the record alone, so that it parses:
+// the command's own output goes to standard error.
+func TestMeasureJSONIsTheRecordAlone(t *testing.T) {
+	out := t.TempDir()
+	_, stdout, stderr, err := measureRun(t, out, []string{"--json"}, "sh", "-c", "echo hello from the command")
+	if err != nil {
+		t.Fatalf("measure: %v\n%s", err, stderr)
+	}
+	if _, err := results.Decode([]byte(stdout)); err != nil {
+		t.Fatalf("stdout is not a record: %v\n%s", err, stdout)
+	}
+	if !strings.Contains(stderr, "hello from the command") {
+		t.Errorf("the command's output is not on stderr:\n%s", stderr)
+	}
+}
+
+// A command that leaves a background process behind: the record says its
+// processes were still running when it exited, and what they did after
+// is not in the record.
+func TestMeasureLeftBehindNoted(t *testing.T) {
+	rec, _, stderr, err := measureRun(t, t.TempDir(), nil, "sh", "-c", "sleep 2 >/dev/null 2>&1 &")
+	if err != nil {
+		t.Fatalf("measure: %v\n%s", err, stderr)
+	}
+	if !strings.Contains(strings.Join(rec.Notes, "\n"), "still running when it exited") {
+		t.Errorf("no note of the process left behind: %q", rec.Notes)
+	}
+	if rec.Command == nil || rec.Command.Running {
+		t.Errorf("a finished command's record says running: %+v", rec.Command)
+	}
+}
