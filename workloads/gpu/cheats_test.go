@@ -1,7 +1,11 @@
 package gpu
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/joulebench/joulebench/workloads"
@@ -167,5 +171,177 @@ func TestCheckFailsWithoutCalls(t *testing.T) {
 	}
 	if c.OK || c.Verdict != workloads.VerdictWrong {
 		t.Errorf("a do-nothing library passed: %+v", c)
+	}
+}
+
+// memoStats reads the fake's FAKE_CUBLAS_MEMO_STATS file: the memo's hits
+// and misses so far in this process.
+func memoStats(t *testing.T, path string) (hits, misses int64) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fmt.Sscan(string(b), &hits, &misses); err != nil {
+		t.Fatalf("%s: %q: %v", path, b, err)
+	}
+	return hits, misses
+}
+
+// TestMemoCublasDefeated: the reviewer's cheat, a cuBLAS that caches
+// products keyed on the A and B pointers and sampled contents and adds the
+// cached product on later calls. With one A for every call (offsets 1, the
+// workload before version 2) it answers all but the first call of a
+// repetition from the cache and passes the check; with the workload's
+// offsets no call of a repetition hits the cache. Its answers are right
+// either way: the check cannot catch it, the rotation makes it useless.
+func TestMemoCublasDefeated(t *testing.T) {
+	t.Setenv("FAKE_CUBLAS_MEMO", "1")
+	ctx := context.Background()
+	for _, p := range []string{"fp64", "fp32", "int8"} {
+		for _, offsets := range []int64{1, 0} {
+			// A new stats file empties the fake's memo.
+			stats := filepath.Join(t.TempDir(), "memo")
+			t.Setenv("FAKE_CUBLAS_MEMO_STATS", stats)
+			w := newFake(t, "gpu-gemm-"+p+"-64", 21)
+			w.offsets = offsets
+			if err := w.Prepare(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if c, err := w.Check(ctx); err != nil || !c.OK {
+				t.Fatalf("%s: check of the warm call: %+v, %v", p, c, err)
+			}
+			const calls = 6
+			for rep := range 2 {
+				h0, _ := memoStats(t, stats)
+				if _, err := w.Run(ctx, calls); err != nil {
+					t.Fatal(err)
+				}
+				h1, _ := memoStats(t, stats)
+				c, err := w.Check(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !c.OK {
+					t.Errorf("%s offsets %d rep %d: the memo's answers are right but failed: %+v", p, w.offsets, rep, c)
+				}
+				hits := h1 - h0
+				if offsets == 1 && hits != calls-1 {
+					t.Errorf("%s with one A: %d of %d calls hit the memo, want %d (the cheat this test guards against works here)", p, hits, calls, calls-1)
+				}
+				if offsets == 0 && hits != 0 {
+					t.Errorf("%s with %d offsets: %d of %d calls hit the memo, want 0", p, w.offsets, hits, calls)
+				}
+			}
+		}
+	}
+}
+
+// TestPointerMemoCublasCaught: a memo keyed on the pointers alone returns
+// stale products once the check has drawn new A and B into the same
+// buffers and an offset recurs (here 4 offsets, so the next repetition
+// reuses them), and the check finds them wrong.
+func TestPointerMemoCublasCaught(t *testing.T) {
+	t.Setenv("FAKE_CUBLAS_MEMO", "ptr")
+	ctx := context.Background()
+	for _, p := range []string{"fp64", "bf16", "int8"} {
+		stats := filepath.Join(t.TempDir(), "memo")
+		t.Setenv("FAKE_CUBLAS_MEMO_STATS", stats)
+		w := newFake(t, "gpu-gemm-"+p+"-64", 22)
+		w.offsets = 4
+		if err := w.Prepare(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Run(ctx, 4); err != nil { // every offset cached
+			t.Fatal(err)
+		}
+		if c, err := w.Check(ctx); err != nil || !c.OK {
+			t.Fatalf("%s: first repetition: %+v, %v", p, c, err)
+		}
+		h0, _ := memoStats(t, stats)
+		if _, err := w.Run(ctx, 3); err != nil {
+			t.Fatal(err)
+		}
+		c, err := w.Check(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h1, _ := memoStats(t, stats); h1-h0 != 3 {
+			t.Errorf("%s: %d stale hits, want 3", p, h1-h0)
+		}
+		if c.OK || c.Verdict != workloads.VerdictWrong {
+			t.Errorf("%s: stale memoised products passed or were misjudged: %+v", p, c)
+		}
+	}
+}
+
+// TestInputsFreshEveryCheck: a check draws new contents into A and B
+// (docs/gpu.md: inputs drawn afresh for every repetition) and a new first
+// offset.
+func TestInputsFreshEveryCheck(t *testing.T) {
+	ctx := context.Background()
+	w := newFake(t, "gpu-gemm-fp32-64", 23)
+	if err := w.Prepare(ctx); err != nil {
+		t.Fatal(err)
+	}
+	read := func(p cuda.DevPtr, bytes int) []byte {
+		b := make([]byte, bytes)
+		if err := w.lib.DtoH(hostPtr(b), p, bytes); err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	nn := 64 * 64 * w.inSize()
+	a0, b0, s0 := read(w.a, w.aCols()*64*w.inSize()), read(w.b, nn), w.start
+	starts := map[int64]bool{s0: true}
+	for range 3 {
+		if _, err := w.Check(ctx); err != nil {
+			t.Fatal(err)
+		}
+		starts[w.start] = true
+	}
+	if bytes.Equal(a0, read(w.a, len(a0))) || bytes.Equal(b0, read(w.b, nn)) {
+		t.Error("a check left A or B as they were")
+	}
+	if len(starts) < 3 {
+		t.Errorf("4 rounds used first offsets %v", starts)
+	}
+}
+
+// TestOffsetsWrap: repetitions longer than the offsets (each offset used
+// two or three times, the runs wrapping past the last) and folds between
+// them still check exactly, and a lazy library is still caught.
+func TestOffsetsWrap(t *testing.T) {
+	ctx := context.Background()
+	for _, p := range []string{"fp64", "fp32", "fp16", "int8"} {
+		w := newFake(t, "gpu-gemm-"+p+"-64", 24)
+		w.offsets = 3
+		if err := w.Prepare(ctx); err != nil {
+			t.Fatal(err)
+		}
+		w.foldEvery = 4
+		for _, calls := range []int{7, 3, 11} {
+			if _, err := w.Run(ctx, calls); err != nil {
+				t.Fatal(err)
+			}
+			if c, err := w.Check(ctx); err != nil || !c.OK {
+				t.Fatalf("%s, %d calls on 3 offsets: %+v, %v", p, calls, c, err)
+			}
+			w.foldEvery = 4
+		}
+	}
+	t.Setenv("FAKE_CUBLAS_LAZY", "1")
+	for _, p := range []string{"fp64", "int8"} {
+		w := newFake(t, "gpu-gemm-"+p+"-64", 25)
+		w.offsets = 3
+		if err := w.Prepare(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Run(ctx, 8); err != nil {
+			t.Fatal(err)
+		}
+		if c, err := w.Check(ctx); err != nil || c.OK || c.Verdict != workloads.VerdictWrong {
+			t.Errorf("%s: lazy cuBLAS on 3 offsets: %+v, %v", p, c, err)
+		}
 	}
 }

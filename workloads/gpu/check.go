@@ -15,19 +15,28 @@ import (
 
 // The answer check.
 //
-// Every call adds the same product P = Aᵀ·B to C (beta 1), so C after k
-// calls holds k·P, and a skipped call leaves C short of one P. The check
-// compares y = C·r with k·z, z = P·r = Aᵀ·(B·r), for random vectors r
-// (Freivalds 1977): O(N²) work on the host instead of the O(N³) product,
-// and every entry of C takes part, so a skipped call, a stale or wrong
-// tile, or arithmetic narrower than the workload names shows.
+// Call j since the last check adds P_s = A_sᵀ·B to C (beta 1), where A_s
+// is the N columns of the stored A buffer from column s = (start + j) mod
+// M on (see window), so C after k calls holds Σ_s count_s·P_s, count_s
+// being how many of the k calls read offset s, and a skipped call leaves C
+// short of one product. The check compares y = C·r with
+// Σ_s count_s·A_sᵀ·(B·r) for random vectors r (Freivalds 1977): B·r once
+// (N² on the host), Aᵀ of the whole buffer times it once (N·(N+M−1)), and
+// then, since row i of A_sᵀ(B·r) is entry s+i of that one vector v and the
+// counts are q or q+1 over at most three runs of offsets, every row's
+// expected sum from prefix sums of v in twice the working precision. That
+// is O(N·(N+M)) work on the host instead of the O(N³) products, and every
+// entry of C takes part, so a skipped call, a stale or wrong tile, or
+// arithmetic narrower than the workload names shows.
 //
 // C is not left to grow without bound: every foldEvery calls (and in
 // every Check) it is copied to the host, its C·r added to the sums y, and
 // zeroed on the device. For the integer path this keeps int32 from
 // overflowing; for the floating paths it bounds the rounding that
-// repeated addition of the same P to one C adds (each addition rounds at
-// the size of C, so m additions round like m²/2 single ones at worst).
+// repeated addition of products of one size to one C adds (each addition
+// rounds at the size of C, so m additions round like m²/2 single ones at
+// worst). The folds of Run are inside the measured repetition (see Run);
+// the fold of Check, the judgement and the re-arm are outside it.
 //
 // The inputs are values the precision represents exactly (fp32: 24-bit
 // values in [-1, 1), fp16 and TF32: multiples of 2⁻¹⁰ in [-1, 1), bf16:
@@ -58,6 +67,49 @@ const medianLimit = 1.0
 // failed answer, that reduced precision is taken to explain; a larger one
 // means calls were skipped or repeated.
 const lambdaSlack = 0x1p-8
+
+// window: why the calls step through offsets of A.
+//
+// A library could cache a product and, on a later call with the same
+// pointers (and, to be safe, the same sampled contents), add the cached
+// product instead of computing it: the answer is then right and no check
+// of the answer can object, yet the throughput is the cache's. A reviewer
+// showed such a cache passing at about 2800 times cuBLAS's throughput when
+// every call of a repetition multiplied the same A and B. So each call
+// reads a different A: the buffer holds N+M−1 columns, and call j reads the
+// N from column (start + j) mod M, start drawn from the seed at every
+// check. Within a repetition of at most M calls no pointer recurs, so a
+// cache keyed on pointers (with or without sampled contents) never hits;
+// at every check A and B are drawn afresh into the same buffers, so a
+// cache keyed on pointers alone returns stale products when an offset
+// recurs in a later repetition, and the check finds them wrong.
+//
+// What this does not stop, and no rotation among a finite set of inputs
+// can: a repetition of more than M calls reuses offsets (a cache that
+// checks contents then hits, correctly, on the repeats); and a library
+// that keys on contents and sees that the windows overlap could compute
+// the whole (N+M−1)×N product Aᵀ·B once, in (N+M−1)/N calls' work, and
+// answer every call from it. Such a library returns right answers; only
+// the throughput against the hardware's peak (certify's ceiling) and
+// against Direct shows it.
+//
+// M comes from a budget of windowBytes of extra columns, at most 16·N of
+// them (the check's host work grows with N+M): 256 MiB buys 65536 offsets
+// for int8 at N = 4096 (about 1.2 s of an H200's int8 calls at 90 µs), 32768
+// for fp16 and bf16 (about 6 s at 0.2 ms), 16384 for fp32 and TF32 and
+// 8192 for fp64; at N = 8192 and 16384 half and a quarter as many, against
+// calls 8 and 64 times longer. The offsets are whole columns (N·size
+// bytes, a multiple of 16 bytes, 4 KiB or more at N ≥ 4096), so every A
+// is as aligned as the first.
+const windowBytes = 256 << 20
+
+// defaultOffsets is M for N×N inputs of size bytes an element.
+func defaultOffsets(n, size int) int64 {
+	return 1 + int64(min(16*n, windowBytes/(n*size)))
+}
+
+// aCols is the number of columns of the A buffer.
+func (w *workload) aCols() int { return w.n + int(w.offsets) - 1 }
 
 // foldInterval is how many calls C accumulates before fold moves it to
 // the host. A fold copies C (N² outputs) to the host and reduces it there,
@@ -94,23 +146,43 @@ func foldInterval(p precision, n int) int64 {
 	return 8192
 }
 
-// checkState is what the check keeps between calls.
+// checkState is what the check keeps between calls. c = aCols() below.
 type checkState struct {
-	u  float64   // unit roundoff of the accumulation
-	r  []float64 // checkVectors×n random vectors (floats)
-	w  []float64 // checkVectors×n: B·r
-	z  []float64 // checkVectors×n: Aᵀ·(B·r) for the current A
-	y  []float64 // checkVectors×n: Σ over folds of C·r
-	yc []float64 // compensation terms of y
-	an []float64 // n: ‖aᵢ‖, row i of the left factor Aᵀ
-	bq float64   // Σⱼ ‖bⱼ‖²·rⱼ² (per vector, the largest)
+	u    float64   // unit roundoff of the accumulation
+	r    []float64 // checkVectors×n random vectors (floats)
+	w    []float64 // checkVectors×n: B·r
+	wc   []float64 // compensation terms of w
+	vpre []dd      // checkVectors×(c+1): prefix sums of v = Aᵀ·(B·r) over the A buffer's columns
+	y    []float64 // checkVectors×n: Σ over folds of C·r
+	yc   []float64 // compensation terms of y
+	an2  []float64 // c: ‖aₜ‖², column t of the A buffer
+	npre []float64 // c+1: prefix sums of an2
+	bn2  []float64 // n: ‖bⱼ‖²
+	bq   float64   // Σⱼ ‖bⱼ‖²·rⱼ² (per vector, the largest)
 
 	// The integer path works modulo 2⁶⁴ (exact, and Freivalds' check
-	// holds in any ring): r, w, z and y in wrapping uint64.
-	ir, iw, iz, iy []uint64
-	maxBNorm       float64 // max ‖bⱼ‖ (int8 fold interval)
+	// holds in any ring): r, w, v's prefix sums and y in wrapping uint64.
+	ir, iw, ivpre, iy []uint64
+	maxBNorm          float64 // max ‖bⱼ‖ (int8 fold interval)
 
 	buf []byte // staging for copies, at most stageBytes
+}
+
+// dd is an unevaluated sum hi + lo, a float in twice the working
+// precision.
+type dd struct{ hi, lo float64 }
+
+func (a dd) add(x float64) dd {
+	s, t := twoSum(a.hi, x)
+	t += a.lo
+	hi := s + t
+	return dd{hi, t - (hi - s)}
+}
+
+// sub is a − b rounded to float64.
+func (a dd) sub(b dd) float64 {
+	s, t := twoSum(a.hi, -b.hi)
+	return s + (t + (a.lo - b.lo))
 }
 
 // stageBytes bounds the host staging buffer for uploads and downloads.
@@ -121,6 +193,8 @@ const (
 	streamA = 1
 	streamB = 2
 	streamR = 3
+	// streamStart draws each round's first A offset.
+	streamStart = 4
 )
 
 // splitmix is SplitMix64's mixer (Steele, Lea and Flood 2014): entry d of
@@ -188,8 +262,8 @@ func (p precision) unitRoundoff() float64 {
 	return 0x1p-24
 }
 
-// prepareCheck draws the vectors and B, uploads B, and arms the check
-// with the first A.
+// prepareCheck draws the check's random vectors and arms the check with
+// the first A and B.
 func (w *workload) prepareCheck() error {
 	n := w.n
 	c := &w.chk
@@ -198,78 +272,52 @@ func (w *workload) prepareCheck() error {
 	kr := streamKey(w.seed, streamR, 0)
 	if w.prec.integer {
 		c.ir, c.iw = make([]uint64, checkVectors*n), make([]uint64, checkVectors*n)
-		c.iz, c.iy = make([]uint64, checkVectors*n), make([]uint64, checkVectors*n)
+		c.ivpre, c.iy = make([]uint64, checkVectors*(w.aCols()+1)), make([]uint64, checkVectors*n)
 		for i := range c.ir {
 			c.ir[i] = draw(kr, i)
 		}
 	} else {
-		c.r, c.w = make([]float64, checkVectors*n), make([]float64, checkVectors*n)
-		c.z, c.y, c.yc = make([]float64, checkVectors*n), make([]float64, checkVectors*n), make([]float64, checkVectors*n)
+		c.r, c.w, c.wc = make([]float64, checkVectors*n), make([]float64, checkVectors*n), make([]float64, checkVectors*n)
+		c.vpre = make([]dd, checkVectors*(w.aCols()+1))
+		c.y, c.yc = make([]float64, checkVectors*n), make([]float64, checkVectors*n)
 		for i := range c.r {
 			c.r[i] = float64(int64(draw(kr, i)>>11))*0x1p-52 - 1
 		}
 	}
-	c.an = make([]float64, n)
-	// B: column j (contiguous on the device) is entries j·n … j·n+n−1 of
-	// its stream. w = B·r is accumulated as the columns are drawn.
-	kb := streamKey(w.seed, streamB, 0)
-	wc := make([]float64, len(c.w))
-	bq := make([]float64, checkVectors)
-	col := make([]float64, n)
-	err := w.upload(w.b, kb, func(j int, v []float64) {
-		copy(col, v)
-		norm2 := 0.0
-		for _, x := range col {
-			norm2 += x * x
-		}
-		c.maxBNorm = max(c.maxBNorm, math.Sqrt(norm2))
-		for q := range checkVectors {
-			if w.prec.integer {
-				rj := c.ir[q*n+j]
-				iw := c.iw[q*n : (q+1)*n]
-				for l, x := range col {
-					iw[l] += uint64(int64(x)) * rj
-				}
-				continue
-			}
-			rj := c.r[q*n+j]
-			bq[q] += norm2 * rj * rj
-			axpyComp(c.w[q*n:(q+1)*n], wc[q*n:(q+1)*n], rj, col)
-		}
-	})
-	if err != nil {
-		return err
-	}
-	for q := range checkVectors {
-		c.bq = max(c.bq, bq[q])
-	}
-	for i := range c.w {
-		c.w[i] += wc[i]
-	}
+	c.an2, c.npre, c.bn2 = make([]float64, w.aCols()), make([]float64, w.aCols()+1), make([]float64, n)
 	return w.rearm()
 }
 
-// upload draws the n×n matrix of stream key column by column (column j
-// is entries j·n … j·n+n−1), calls each with the column's values, and
-// copies it to dst in chunks of the staging buffer.
-func (w *workload) upload(dst cuda.DevPtr, key uint64, each func(j int, v []float64)) error {
+// upload draws cols columns of n entries from stream key (column j is
+// entries j·n … j·n+n−1), calls each with the worker's number, the
+// column's index and its values, and copies them to dst in chunks of the
+// staging buffer. The columns of a chunk are drawn by up to GOMAXPROCS
+// workers at once: each must touch only column j's results or worker
+// part's own.
+func (w *workload) upload(dst cuda.DevPtr, key uint64, cols int, each func(part, j int, v []float64)) error {
 	n, size := w.n, w.inSize()
 	colBytes := n * size
 	per := max(1, len(w.chk.buf)/colBytes)
-	v := make([]float64, n)
-	for j0 := 0; j0 < n; j0 += per {
-		j1 := min(n, j0+per)
+	vs := make([][]float64, workers())
+	for j0 := 0; j0 < cols; j0 += per {
+		j1 := min(cols, j0+per)
 		buf := w.chk.buf[:(j1-j0)*colBytes]
-		for j := j0; j < j1; j++ {
-			for i := range v {
-				v[i] = w.prec.value(draw(key, j*n+i))
+		parallelCols(j1-j0, n, func(part, lo, hi int) {
+			if vs[part] == nil {
+				vs[part] = make([]float64, n)
 			}
-			each(j, v)
-			off := (j - j0) * colBytes
-			for i, x := range v {
-				w.prec.encode(buf[off+i*size:], x)
+			v := vs[part]
+			for j := j0 + lo; j < j0+hi; j++ {
+				for i := range v {
+					v[i] = w.prec.value(draw(key, j*n+i))
+				}
+				each(part, j, v)
+				off := (j - j0) * colBytes
+				for i, x := range v {
+					w.prec.encode(buf[off+i*size:], x)
+				}
 			}
-		}
+		})
 		if err := w.lib.HtoD(dst+cuda.DevPtr(j0*colBytes), hostPtr(buf), len(buf)); err != nil {
 			return fmt.Errorf("gpu: %s: upload: %w", w.spec.Name, err)
 		}
@@ -277,40 +325,90 @@ func (w *workload) upload(dst cuda.DevPtr, key uint64, each func(j int, v []floa
 	return nil
 }
 
-// rearm draws a fresh A for the next calls (round number w.round), uploads
-// it, computes z = Aᵀ·(B·r) for it, and zeroes C and the sums.
+// workers is the most goroutines parallelCols uses.
+func workers() int { return runtime.GOMAXPROCS(0) }
+
+// parallelCols splits 0 … cols−1 into one range per CPU when the columns
+// (of n entries) are work enough, and runs f on each with its part's
+// number, below workers().
+func parallelCols(cols, n int, f func(part, lo, hi int)) {
+	parts := min(workers(), cols)
+	if cols*n < 1<<16 {
+		parts = 1
+	}
+	if parts <= 1 {
+		f(0, 0, cols)
+		return
+	}
+	var wg sync.WaitGroup
+	for p := range parts {
+		lo, hi := p*cols/parts, (p+1)*cols/parts
+		wg.Go(func() { f(p, lo, hi) })
+	}
+	wg.Wait()
+}
+
+// rearm draws a fresh B and a fresh A buffer for the next calls (round
+// number w.round) and uploads them, computes w = B·r and the prefix sums
+// of v = Aᵀ·w over the buffer's columns, draws the round's first offset,
+// and zeroes C and the sums.
 func (w *workload) rearm() error {
-	n := w.n
+	if err := w.drawB(); err != nil {
+		return err
+	}
+	n, cols := w.n, w.aCols()
 	c := &w.chk
+	v := make([]float64, checkVectors*cols)
+	iv := make([]uint64, checkVectors*cols)
 	ka := streamKey(w.seed, streamA, w.round)
-	maxA := 0.0
-	// The left factor's row i is column i of the stored A.
-	err := w.upload(w.a, ka, func(i int, v []float64) {
+	// Column t of the A buffer is row t of the left factor (of A_sᵀ for
+	// the offsets s ≤ t < s+N).
+	err := w.upload(w.a, ka, cols, func(_, t int, x []float64) {
 		norm2 := 0.0
-		for _, x := range v {
-			norm2 += x * x
+		for _, e := range x {
+			norm2 += e * e
 		}
-		c.an[i] = math.Sqrt(norm2)
-		maxA = max(maxA, c.an[i])
+		c.an2[t] = norm2
 		for q := range checkVectors {
 			if w.prec.integer {
 				iw := c.iw[q*n : (q+1)*n]
 				var s uint64
-				for l, x := range v {
-					s += uint64(int64(x)) * iw[l]
+				for l, e := range x {
+					s += uint64(int64(e)) * iw[l]
 				}
-				c.iz[q*n+i] = s
+				iv[q*cols+t] = s
 				continue
 			}
-			c.z[q*n+i] = dotComp(v, c.w[q*n:(q+1)*n])
+			v[q*cols+t] = dotComp(x, c.w[q*n:(q+1)*n])
 		}
 	})
 	if err != nil {
 		return err
 	}
+	maxA := 0.0
+	for t, a2 := range c.an2 {
+		c.npre[t+1] = c.npre[t] + a2
+		maxA = max(maxA, a2)
+	}
+	maxA = math.Sqrt(maxA)
+	for q := range checkVectors {
+		base := q * (cols + 1)
+		if w.prec.integer {
+			c.ivpre[base] = 0
+			for t := range cols {
+				c.ivpre[base+t+1] = c.ivpre[base+t] + iv[q*cols+t]
+			}
+			continue
+		}
+		c.vpre[base] = dd{}
+		for t := range cols {
+			c.vpre[base+t+1] = c.vpre[base+t].add(v[q*cols+t])
+		}
+	}
 	if w.prec.integer {
 		w.foldEvery = min(1<<16, max(1, int64(math.MaxInt32/(maxA*c.maxBNorm+1))))
 	}
+	w.start = int64(draw(streamKey(w.seed, streamStart, w.round), 0) % uint64(w.offsets))
 	clear(c.y)
 	clear(c.yc)
 	clear(c.iy)
@@ -319,6 +417,96 @@ func (w *workload) rearm() error {
 		return fmt.Errorf("gpu: %s: %w", w.spec.Name, err)
 	}
 	return nil
+}
+
+// drawB draws a fresh B for round w.round, uploads it, and computes
+// w = B·r (compensated, w + wc), ‖bⱼ‖², bq and the largest ‖bⱼ‖. Each
+// worker sums its columns' share of B·r apart; the shares are added at
+// the end.
+func (w *workload) drawB() error {
+	n, c := w.n, &w.chk
+	parts := workers()
+	fw, fwc := make([][]float64, parts), make([][]float64, parts)
+	iws := make([][]uint64, parts)
+	kb := streamKey(w.seed, streamB, w.round)
+	err := w.upload(w.b, kb, n, func(part, j int, col []float64) {
+		norm2 := 0.0
+		for _, x := range col {
+			norm2 += x * x
+		}
+		c.bn2[j] = norm2
+		for q := range checkVectors {
+			if w.prec.integer {
+				if iws[part] == nil {
+					iws[part] = make([]uint64, checkVectors*n)
+				}
+				rj := c.ir[q*n+j]
+				iw := iws[part][q*n : (q+1)*n]
+				for l, x := range col {
+					iw[l] += uint64(int64(x)) * rj
+				}
+				continue
+			}
+			if fw[part] == nil {
+				fw[part], fwc[part] = make([]float64, checkVectors*n), make([]float64, checkVectors*n)
+			}
+			axpyComp(fw[part][q*n:(q+1)*n], fwc[part][q*n:(q+1)*n], c.r[q*n+j], col)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	clear(c.iw)
+	for _, p := range iws {
+		for i, x := range p {
+			c.iw[i] += x
+		}
+	}
+	clear(c.w)
+	clear(c.wc)
+	for p := range fw {
+		if fw[p] == nil {
+			continue
+		}
+		axpyComp(c.w, c.wc, 1, fw[p])
+		axpyComp(c.w, c.wc, 1, fwc[p])
+	}
+	for i := range c.w {
+		c.w[i] += c.wc[i]
+	}
+	c.maxBNorm, c.bq = 0, 0
+	for _, b2 := range c.bn2 {
+		c.maxBNorm = max(c.maxBNorm, math.Sqrt(b2))
+	}
+	for q := range checkVectors {
+		if w.prec.integer {
+			break
+		}
+		bq := 0.0
+		for j, b2 := range c.bn2 {
+			rj := c.r[q*n+j]
+			bq += b2 * rj * rj
+		}
+		c.bq = max(c.bq, bq)
+	}
+	return nil
+}
+
+// runs says how the k calls since the re-arm fell on the offsets: every
+// offset q times, and the offsets in runs (at most two, each [lo, hi))
+// once more.
+func (w *workload) runs() (q int64, runs [][2]int64) {
+	m := w.offsets
+	q, rem := w.calls/m, w.calls%m
+	s := w.start % m
+	switch {
+	case rem == 0:
+	case s+rem <= m:
+		runs = [][2]int64{{s, s + rem}}
+	default:
+		runs = [][2]int64{{s, m}, {0, s + rem - m}}
+	}
+	return q, runs
 }
 
 // fold copies C to the host column by column, adds C·r to the sums, and
@@ -401,7 +589,8 @@ func parallelRows(n int, f func(lo, hi int)) {
 }
 
 // Check folds C, checks every call since the last Check (or Prepare),
-// and re-arms with a fresh A. It implements workloads.Checker.
+// and re-arms with a fresh A and B and a fresh first offset. It implements
+// workloads.Checker. All of it is outside the measured calls.
 func (w *workload) Check(ctx context.Context) (workloads.Check, error) {
 	if w.blas == nil {
 		return workloads.Check{}, fmt.Errorf("gpu: Check before Prepare")
@@ -428,11 +617,22 @@ func (w *workload) Check(ctx context.Context) (workloads.Check, error) {
 // judgeInt compares y and k·z exactly, modulo 2⁶⁴.
 func (w *workload) judgeInt() workloads.Check {
 	c := &w.chk
-	k := uint64(w.calls)
+	n, cols := w.n, w.aCols()
+	m := int(w.offsets)
+	q, runs := w.runs()
 	bad := 0
-	for i := range c.iy {
-		if c.iy[i] != k*c.iz[i] {
-			bad++
+	for v := range checkVectors {
+		pre := c.ivpre[v*(cols+1) : (v+1)*(cols+1)]
+		for i := range n {
+			// Σ_s count_s·(A_sᵀ·B·r)ᵢ = Σ_s count_s·v[s+i], from the
+			// prefix sums, in wrapping arithmetic.
+			want := uint64(q) * (pre[i+m] - pre[i])
+			for _, r := range runs {
+				want += pre[i+int(r[1])] - pre[i+int(r[0])]
+			}
+			if c.iy[v*n+i] != want {
+				bad++
+			}
 		}
 	}
 	res := workloads.Check{
@@ -440,7 +640,7 @@ func (w *workload) judgeInt() workloads.Check {
 		Value:  float64(bad),
 		Limit:  0,
 		OK:     bad == 0,
-		Detail: fmt.Sprintf("%d calls, %d vectors, int8 products summed exactly in int32 must match C·r exactly (mod 2⁶⁴); %d of %d row sums differ", w.calls, checkVectors, bad, len(c.iy)),
+		Detail: fmt.Sprintf("%d calls on %d offsets of A, %d vectors, int8 products summed exactly in int32 must match C·r exactly (mod 2⁶⁴); %d of %d row sums differ", w.calls, min(w.calls, w.offsets), checkVectors, bad, len(c.iy)),
 	}
 	if !res.OK {
 		res.Verdict = workloads.VerdictWrong
@@ -448,23 +648,39 @@ func (w *workload) judgeInt() workloads.Check {
 	return res
 }
 
-// judge scores each row: score = |yᵢ − k·zᵢ| / (u·‖aᵢ‖·√bq·(k + Σm²/√N)),
-// the error in units of the expected rounding of k calls summed in folds
-// of m calls (see checkLimit and foldInterval).
+// judge scores each row: score = |yᵢ − Σ_s count_s·(A_sᵀ·B·r)ᵢ| /
+// (u·āᵢ·√bq·(k + Σm²/√N)), the error in units of the expected rounding of
+// k calls summed in folds of m calls (see checkLimit and foldInterval),
+// where āᵢ is the root mean square, over the k calls, of the norm of the
+// left factor's row i (column s+i of the A buffer).
 func (w *workload) judge() workloads.Check {
 	c := &w.chk
-	n := w.n
+	n, cols := w.n, w.aCols()
+	m := int(w.offsets)
 	k := float64(w.calls)
 	acc := k + w.foldSq/math.Sqrt(float64(n))
+	cq, runs := w.runs()
+	q := float64(cq)
 	scores := make([]float64, 0, len(c.y))
 	var yz, zz float64
-	for q := range checkVectors {
+	for v := range checkVectors {
+		pre := c.vpre[v*(cols+1) : (v+1)*(cols+1)]
 		for i := range n {
-			y := c.y[q*n+i] + c.yc[q*n+i]
-			want := k * c.z[q*n+i]
+			y := c.y[v*n+i] + c.yc[v*n+i]
+			want := q * pre[i+m].sub(pre[i])
+			a2 := q * (c.npre[i+m] - c.npre[i])
+			for _, r := range runs {
+				lo, hi := i+int(r[0]), i+int(r[1])
+				want += pre[hi].sub(pre[lo])
+				a2 += c.npre[hi] - c.npre[lo]
+			}
+			abar := 0.0
+			if k > 0 {
+				abar = math.Sqrt(max(0, a2/k))
+			}
 			yz += y * want
 			zz += want * want
-			scale := c.u * c.an[i] * math.Sqrt(c.bq) * acc
+			scale := c.u * abar * math.Sqrt(c.bq) * acc
 			e := math.Abs(y - want)
 			s := e / scale
 			if scale == 0 {
@@ -488,8 +704,8 @@ func (w *workload) judge() workloads.Check {
 		Value: worst,
 		Limit: checkLimit,
 		OK:    worst <= checkLimit && !math.IsNaN(worst),
-		Detail: fmt.Sprintf("%d calls in %d folds, %d vectors; worst row error %.3g, median %.3g, in units of %s accumulation rounding (limit %g); C holds %.6g times the calls' products",
-			w.calls, w.folds, checkVectors, worst, median, w.prec.accName(), checkLimit, lambda),
+		Detail: fmt.Sprintf("%d calls on %d offsets of A in %d folds, %d vectors; worst row error %.3g, median %.3g, in units of %s accumulation rounding (limit %g); C holds %.6g times the calls' products",
+			w.calls, min(w.calls, w.offsets), w.folds, checkVectors, worst, median, w.prec.accName(), checkLimit, lambda),
 	}
 	if res.OK {
 		return res

@@ -23,7 +23,7 @@ const (
 
 // Version is the workload version in the Spec; it changes whenever the work
 // done for a name changes (call shape, types, matrix contents).
-const Version = "1"
+const Version = "2"
 
 // WorkUnit names one item of work.
 const WorkUnit = "GEMM call"
@@ -86,8 +86,9 @@ var precisions = map[string]precision{
 		integer: true, opsParamName: "integer multiply-adds counted as 2 operations each"},
 }
 
-// workload is C ← A·B + C for N×N matrices on GPU 0 with cublasGemmEx.
-// It is not safe for concurrent use.
+// workload is C ← A·B + C for N×N matrices on GPU 0 with cublasGemmEx,
+// each call with a different A (see window). It is not safe for concurrent
+// use.
 type workload struct {
 	spec workloads.Spec
 	prec precision
@@ -102,6 +103,13 @@ type workload struct {
 	a, b, c cuda.DevPtr
 	call    cuda.Gemm
 	cc      string
+
+	// offsets is how many different A the calls step through: A is an
+	// N×(N+offsets−1) buffer, and call j since the last re-arm reads the N
+	// columns from (start + j) mod offsets on (see window). 0 until
+	// prepare sets it from defaultOffsets, unless a test set it.
+	offsets int64
+	start   int64
 
 	seed  uint64
 	round uint64
@@ -175,6 +183,8 @@ func makeSpec(name string, p precision, n int) workloads.Spec {
 		"output_type":  p.out.String(),
 		"math_mode":    p.math.String(),
 		"layout":       "C ← Aᵀ(stored)·B + C, column-major, transa=T transb=N",
+		"a_offsets":    strconv.FormatInt(defaultOffsets(n, p.in.Size()), 10),
+		"inputs":       "A and B drawn afresh at every check; call j reads A at column offset (start + j) mod a_offsets of an N×(N+a_offsets−1) buffer",
 	}
 	if p.opsParamName != "" {
 		params["ops"] = p.opsParamName
@@ -239,9 +249,10 @@ func (w *workload) Validate(ctx context.Context) error {
 func (w *workload) inSize() int  { return w.prec.in.Size() }
 func (w *workload) outSize() int { return w.prec.out.Size() }
 
-// Prepare loads the libraries, allocates A, B and C on GPU 0, draws B and
-// A from the run's seed on the host (chunk by chunk, so that host memory
-// stays small) and uploads them, zeroes C, and makes one warm call.
+// Prepare loads the libraries, allocates A's window, B and C on GPU 0,
+// draws B and A from the run's seed on the host (chunk by chunk, so that
+// host memory stays small) and uploads them, zeroes C, and makes one warm
+// call.
 func (w *workload) Prepare(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -269,11 +280,16 @@ func (w *workload) prepare() error {
 		return fmt.Errorf("gpu: %w", err)
 	}
 	nn := w.n * w.n
+	if w.offsets == 0 {
+		w.offsets = defaultOffsets(w.n, w.inSize())
+	}
+	// B first: the error of a failed allocation names the size of an N×N
+	// input.
 	for _, m := range []struct {
-		p    *cuda.DevPtr
-		size int
-	}{{&w.a, w.inSize()}, {&w.b, w.inSize()}, {&w.c, w.outSize()}} {
-		if *m.p, err = w.lib.Malloc(nn * m.size); err != nil {
+		p     *cuda.DevPtr
+		bytes int
+	}{{&w.b, nn * w.inSize()}, {&w.a, w.aCols() * w.n * w.inSize()}, {&w.c, nn * w.outSize()}} {
+		if *m.p, err = w.lib.Malloc(m.bytes); err != nil {
 			return fmt.Errorf("gpu: %s: %w", w.spec.Name, err)
 		}
 	}
@@ -292,10 +308,11 @@ func (w *workload) prepare() error {
 	return nil
 }
 
-// gemmCall is the one cublasGemmEx call of the workload and of Direct:
+// gemmCall is the cublasGemmEx call of the workload and of Direct:
 // C ← Aᵀ·B + C with A and B stored column-major N×N (A's columns are the
 // rows of the product's left factor), the "TN" form that int8 tensor
-// cores need and that every other type runs at full speed.
+// cores need and that every other type runs at full speed. a is the first
+// A of the window; calls step it by whole columns (see issue).
 func gemmCall(p precision, n int, a, b, c cuda.DevPtr) cuda.Gemm {
 	return cuda.Gemm{
 		TransA: true, TransB: false,
@@ -308,11 +325,17 @@ func gemmCall(p precision, n int, a, b, c cuda.DevPtr) cuda.Gemm {
 	}
 }
 
-// Run makes iters cublasGemmEx calls, each adding A·B to C, and then
+// Run makes iters cublasGemmEx calls, each adding its A·B to C, and then
 // waits for the GPU (cudaDeviceSynchronize): when Run returns, the device
 // has finished every call, so the harness's meter reading at the phase's
 // edge comes after the work it measures. Every foldEvery calls, C is
-// folded into the check's host-side sums and zeroed (see fold).
+// folded into the check's host-side sums and zeroed (see fold). A fold
+// runs inside Run, so inside the measured repetition: its copy of C to
+// the host, the host's sums and the cudaMemset are in the repetition's
+// time and energy, and the GPU idles while the host sums. foldInterval
+// keeps folds to about one a second or fewer at N = 4096 and far fewer at
+// larger N (Info's fold_every says how many calls a fold takes), a cost of
+// a few milliseconds a second at most.
 func (w *workload) Run(ctx context.Context, iters int) (workloads.Work, error) {
 	if w.blas == nil {
 		return workloads.Work{}, errors.New("gpu: Run before Prepare")
@@ -326,9 +349,7 @@ func (w *workload) Run(ctx context.Context, iters int) (workloads.Work, error) {
 		if room := w.foldEvery - w.inC; chunk > room {
 			chunk = room
 		}
-		got, err := w.blas.GemmExN(w.call, int(chunk))
-		w.calls += int64(got)
-		w.inC += int64(got)
+		got, err := w.issue(int(chunk))
 		done += got
 		if err != nil {
 			return workloads.Work{}, fmt.Errorf("gpu: %s: %w", w.spec.Name, err)
@@ -343,6 +364,17 @@ func (w *workload) Run(ctx context.Context, iters int) (workloads.Work, error) {
 		return workloads.Work{}, fmt.Errorf("gpu: %s: %w", w.spec.Name, err)
 	}
 	return workloads.Work{FLOPs: float64(iters) * w.spec.FLOPsPerItem, Items: int64(iters)}, nil
+}
+
+// issue queues n calls, continuing the cycle of A offsets: call j since
+// the last re-arm reads A from column (start + j) mod offsets. Run and
+// Direct both call it, so that they make the same sequence of calls.
+func (w *workload) issue(n int) (int, error) {
+	colBytes := uint64(w.n * w.inSize())
+	got, err := w.blas.GemmExCycle(w.call, n, colBytes, w.offsets, w.start+w.calls)
+	w.calls += int64(got)
+	w.inC += int64(got)
+	return got, err
 }
 
 // Info says what ran: library paths and versions, device, compute
@@ -362,6 +394,7 @@ func (w *workload) Info() map[string]string {
 	m["input_type"] = w.prec.in.String()
 	m["output_type"] = w.prec.out.String()
 	m["fold_every"] = strconv.FormatInt(w.foldEvery, 10)
+	m["a_offsets"] = strconv.FormatInt(w.offsets, 10)
 	if v, ok := os.LookupEnv(cuda.TF32OverrideEnv); ok {
 		m["nvidia_tf32_override"] = v
 		if v == "0" && w.prec.name == "tf32" {
@@ -402,10 +435,10 @@ func (w *workload) Close() error {
 }
 
 // Direct is the baseline for scripts/gpu-check.sh: cuBLAS called directly
-// in a tight loop for about d (the same cublasGemmEx call as the workload
-// gpu-gemm-<precision>-<n>, on matrices of the same values), after one
-// warm call, with the device synchronised at the end and the time taken
-// on the host. It returns TFLOP/s (10¹² FLOPs/s, 2n³ a call), to which
+// in a tight loop for about d (the same cublasGemmEx calls as the workload
+// gpu-gemm-<precision>-<n>, on matrices of the same values, stepping
+// through the same A offsets in the same order), after one warm call, with
+// the device synchronised at the end and the time taken on the host. It returns TFLOP/s (10¹² FLOPs/s, 2n³ a call), to which
 // the workload's throughput is compared.
 func Direct(ctx context.Context, precision string, n int, d time.Duration, lib *cuda.Lib) (tflops float64, err error) {
 	name := "gpu-gemm-" + precision + "-" + strconv.Itoa(n)
@@ -433,7 +466,8 @@ func Direct(ctx context.Context, precision string, n int, d time.Duration, lib *
 	}
 	// Time one batch to size the loop, then run the loop. A fold (the
 	// workload's, not cuBLAS's) is avoided by zeroing C between batches
-	// outside the timed region, so that Direct times cublasGemmEx alone.
+	// outside the timed region, so that Direct times cublasGemmEx alone;
+	// the workload's figure includes its folds (see Run).
 	batch := int64(1)
 	var calls int64
 	var elapsed time.Duration
@@ -447,11 +481,12 @@ func Direct(ctx context.Context, precision string, n int, d time.Duration, lib *
 		if err := lib.Memset(w.c, 0, n*n*w.outSize()); err != nil {
 			return 0, err
 		}
+		w.inC = 0
 		if err := lib.Sync(); err != nil {
 			return 0, err
 		}
 		t0 := time.Now()
-		if _, err := w.blas.GemmExN(w.call, int(batch)); err != nil {
+		if _, err := w.issue(int(batch)); err != nil {
 			return 0, err
 		}
 		if err := lib.Sync(); err != nil {

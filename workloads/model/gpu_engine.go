@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 	"unsafe"
@@ -11,6 +12,7 @@ import (
 	"github.com/joulebench/joulebench/workloads"
 	"github.com/joulebench/joulebench/workloads/gpu/cuda"
 	"github.com/joulebench/joulebench/workloads/model/compress"
+	"github.com/joulebench/joulebench/workloads/model/mnist"
 	"github.com/joulebench/joulebench/workloads/model/nn"
 )
 
@@ -743,3 +745,162 @@ func gpuPrecision(eng string) string {
 func isGPU(v variant) bool { return gpuPrecision(v.engine) != "" }
 
 var _ engine = (*gpuEngine)(nil)
+
+// LogitCheckImages is how many test images a GPU variant's check draws,
+// afresh at each check from the run's seed, to compare the engine's
+// logits with its pure-Go reference's.
+const LogitCheckImages = 256
+
+// logitBounds bound, for one GPU precision, how far the engine's logits
+// may lie from its pure-Go reference's (recomputeEngine: the dense fp32
+// forward pass, halfForward, compress.QForward). An image's error is the
+// largest |engine − reference| of its 10 logits divided by the logits'
+// scale, the largest |reference logit| among the images checked (about 27
+// to 31 on MNIST). median bounds the median image's error, worst every
+// image's.
+type logitBounds struct{ median, worst float64 }
+
+// logitBound is per GPU precision. Both sides do the arithmetic the
+// variant names, so they differ only by the order of the fp32 sums (and
+// what that order changes downstream):
+//
+//	fp32: fp32 operands, fp32 sums of k ≤ 1024 products. Two summation
+//	      orders differ by about √k·u = 32·2⁻²⁴ ≈ 1.9e-6 of Σ|a·b| (the
+//	      statistical size; the worst case, k·u, is never approached). The
+//	      bounds are 5× (median) and 10× (worst) that: 1e-5 and 2e-5.
+//	      Measured on the honest fake over all 10,000 test images: median
+//	      1.8e-7, worst 1.2e-6. The same fp32 arithmetic with TF32
+//	      operands (10 mantissa bits, fp32 sums) gives 2.8e-5 to 1.2e-4,
+//	      median 5.5e-5.
+//	fp16, bf16: operands, biases and hidden activations are rounded to the
+//	      type identically on both sides, so most images differ only as
+//	      fp32 does (median bound 1e-5). But a hidden activation whose fp32
+//	      sum lies next to a rounding boundary of the type may round the
+//	      other way, one unit of the type (2⁻¹¹ relative for fp16, 2⁻⁸ for
+//	      bf16), which moves a logit by that unit times |activation ×
+//	      weight|; a few images have several such. The worst bound is one
+//	      unit of the type: 2⁻¹¹ ≈ 4.9e-4 (fp16), 2⁻⁸ ≈ 3.9e-3 (bf16).
+//	      Measured on the honest fake over all 10,000 images: fp16 median
+//	      2.8e-7, 99th percentile 1.9e-5, worst 4.7e-5; bf16 median 1.1e-7,
+//	      99th percentile 2.7e-5, worst 3.1e-4 (the ratio of the two worsts
+//	      is about the ratio of the units, 8). Narrower arithmetic moves
+//	      every image: fp16 with fp16 sums gives a median of 2.9e-4, fp16
+//	      operands rounded to bf16 4.6e-4, bf16 with fp16 sums 4.0e-4.
+//	int8: the integer sums are exact and the host's requantisation is
+//	      QForward's, so the logits agree bit for bit: both bounds 0.
+//
+// Operands rounded to 3 mantissa bits with bf16 sums (FAKE_CUBLASLT_LOWP:
+// on the fake it changes 12 to 14 of the 10,000 classes and the accuracy
+// by one image, within certify's tolerance) give a median of 7.7e-3 and a
+// worst of 1.9e-2 for every float kind: 770× the median bound.
+var logitBound = map[string]logitBounds{
+	"fp32": {median: 1e-5, worst: 2e-5},
+	"fp16": {median: 1e-5, worst: 0x1p-11},
+	"bf16": {median: 1e-5, worst: 0x1p-8},
+	"int8": {median: 0, worst: 0},
+}
+
+// logitBoundWhy says in a Detail where each precision's bounds come from.
+var logitBoundWhy = map[string]string{
+	"fp32": "the bounds are those of fp32 sums in another order",
+	"fp16": "the bounds are those of fp32 sums in another order, and of a few hidden activations rounding to fp16 the other way",
+	"bf16": "the bounds are those of fp32 sums in another order, and of a few hidden activations rounding to bf16 the other way",
+	"int8": "int8 sums are exact: the logits must agree bit for bit",
+}
+
+// logitReducedCeiling: a failed logit check whose median image is over
+// its bound (the error is spread over most images, as narrower arithmetic
+// spreads it) and whose worst image is within this share of the scale is
+// VerdictReducedPrecision. The narrowest float type a GPU computes in,
+// fp4 (e2m1), rounds each operand by up to 2⁻² = 0.25; the 3-bit rounding
+// above reaches 0.019. Anything larger (an engine that skipped its work,
+// 0.98 to 1.0; one without the ReLU, 2.3), or an error confined to a few
+// images, is VerdictWrong.
+const logitReducedCeiling = 0.25
+
+// checkLogits runs LogitCheckImages test images, drawn from the run's
+// seed, through the engine and its pure-Go reference, and holds the
+// differences of their logits to logitBound. Called by Check, outside the
+// measured time.
+func (w *inference) checkLogits() workloads.Check {
+	const in, c = mnist.Pixels, 10
+	n := min(LogitCheckImages, w.test.N)
+	imgs := w.rng.Perm(w.test.N)[:n]
+	x := make([]float32, n*in)
+	for r, img := range imgs {
+		copy(x[r*in:(r+1)*in], w.test.X[img*in:(img+1)*in])
+	}
+	w.eng.begin()
+	got := slices.Clone(w.eng.forward(x, n))
+	want := w.ref(x, n)
+	prec := gpuPrecision(w.v.engine)
+	b := logitBound[prec]
+
+	scale, nonFinite := 0.0, 0
+	for i := range n * c {
+		scale = max(scale, math.Abs(float64(want[i])))
+		if g := float64(got[i]); math.IsNaN(g) || math.IsInf(g, 0) {
+			nonFinite++
+		}
+	}
+	errs := make([]float64, n) // per image, the largest difference / scale
+	worstRow := 0
+	for r := range n {
+		e := 0.0
+		for j := r * c; j < (r+1)*c; j++ {
+			d := math.Abs(float64(got[j]) - float64(want[j]))
+			if math.IsNaN(d) {
+				d = math.Inf(1)
+			}
+			e = max(e, d)
+		}
+		if scale > 0 {
+			e /= scale
+		} else if e > 0 {
+			e = math.Inf(1)
+		}
+		errs[r] = e
+		if e > errs[worstRow] {
+			worstRow = r
+		}
+	}
+	worst := errs[worstRow]
+	sorted := slices.Clone(errs)
+	slices.Sort(sorted)
+	median := sorted[n/2]
+	over := 0
+	for _, e := range errs {
+		if e > b.worst {
+			over++
+		}
+	}
+	chk := workloads.Check{
+		Name:  "logits against the pure-Go " + prec + " reference",
+		Value: worst,
+		Limit: b.worst,
+		OK:    nonFinite == 0 && median <= b.median && worst <= b.worst,
+		Detail: fmt.Sprintf("%d test images drawn from the seed; per image the largest logit difference over the logits' scale %.4g: median %.3g (bound %.3g), worst %.3g (image %d; bound %.3g), %d images over the bound; %s",
+			n, scale, median, b.median, worst, imgs[worstRow], b.worst, over, logitBoundWhy[prec]),
+	}
+	if median > b.median {
+		chk.Value, chk.Limit = median, b.median
+	}
+	if chk.OK {
+		return chk
+	}
+	switch {
+	case nonFinite > 0:
+		chk.Verdict = workloads.VerdictWrong
+		chk.Detail += fmt.Sprintf(": %d logits are NaN or infinite", nonFinite)
+	case median > b.median && worst <= logitReducedCeiling:
+		chk.Verdict = workloads.VerdictReducedPrecision
+		chk.Detail += fmt.Sprintf(": the error is spread over most images and within %g of the scale, the size arithmetic narrower than %s gives (3-bit operands with bf16 sums: median 7.7e-3, worst 1.9e-2)", logitReducedCeiling, prec)
+	case median > b.median:
+		chk.Verdict = workloads.VerdictWrong
+		chk.Detail += fmt.Sprintf(": the error exceeds %g of the scale, more than narrower arithmetic gives (a skipped or stale computation, or a missing step)", logitReducedCeiling)
+	default:
+		chk.Verdict = workloads.VerdictWrong
+		chk.Detail += ": a few images' logits are wrong, the rest right"
+	}
+	return chk
+}

@@ -244,7 +244,62 @@ func TestGPUAccuracyAndCheats(t *testing.T) {
 			if a > ref-0.01 {
 				t.Errorf("the cheat kept accuracy %.4f (honest %.4f)", a, ref)
 			}
+			if ok {
+				t.Errorf("the cheat passed its check")
+			}
 		})
+	}
+}
+
+// The check holds a GPU variant's logits to its pure-Go reference's: the
+// honest fake passes; a cuBLASLt computing in far lower precision than the
+// types (3-bit operands, bf16 sums), which changes almost no class, fails
+// as reduced precision; an int8 sum off by one in one output, or a matmul
+// that does nothing, fails as wrong.
+func TestGPULogitCheck(t *testing.T) {
+	withGPUFakes(t)
+	const images = 64 // the check's subset is then these 64
+	check := func(t *testing.T, kind string) workloads.Check {
+		t.Helper()
+		w := gpuWorkload(t, "mnist-mlp-gpu-"+kind+"-offline", images)
+		if _, err := w.Run(context.Background(), 1); err != nil {
+			t.Fatal(err)
+		}
+		c, err := w.Check(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s: ok %v, %s %.3g (limit %.3g), verdict %q: %s", kind, c.OK, c.Name, c.Value, c.Limit, c.Verdict, c.Detail)
+		return c
+	}
+	for _, kind := range []string{"fp32", "fp16", "bf16", "int8"} {
+		if c := check(t, kind); !c.OK || !strings.Contains(c.Detail, "logits against the pure-Go "+kind) {
+			t.Errorf("honest %s: check ok %v, detail %q", kind, c.OK, c.Detail)
+		}
+	}
+	for _, cheat := range []struct {
+		knob    string
+		kinds   []string
+		verdict string
+		check   string // the check that reports the failure; "" either
+	}{
+		// bf16 fails alike; left out to keep the test short (the fake
+		// is slow in this mode).
+		{"FAKE_CUBLASLT_LOWP", []string{"fp32", "fp16"}, workloads.VerdictReducedPrecision, "logits"},
+		{"FAKE_CUBLASLT_INT8_OFF1", []string{"int8"}, workloads.VerdictWrong, "logits"},
+		// A lazy matmul leaves what the device memory held: the class
+		// agreement may fail too, and is then the check reported.
+		{"FAKE_CUBLASLT_LAZY", []string{"fp32"}, workloads.VerdictWrong, ""},
+	} {
+		for _, kind := range cheat.kinds {
+			t.Run(cheat.knob+"/"+kind, func(t *testing.T) {
+				t.Setenv(cheat.knob, "1")
+				c := check(t, kind)
+				if c.OK || c.Verdict != cheat.verdict || !strings.HasPrefix(c.Name, cheat.check) {
+					t.Errorf("%s on %s: check %q ok %v verdict %q, want a failed check %q…, %q", cheat.knob, kind, c.Name, c.OK, c.Verdict, cheat.check, cheat.verdict)
+				}
+			})
+		}
 	}
 }
 

@@ -146,6 +146,11 @@ type inference struct {
 	lastLat [3]float64
 	checks  int
 	rng     *rand.Rand
+
+	// ref is the pure-Go forward pass a GPU variant's logits are checked
+	// against (see checkLogits); nil for the CPU variants.
+	ref     func(x []float32, n int) []float32
+	refDone func()
 }
 
 // New makes the inference workload called name.
@@ -280,6 +285,12 @@ func (w *inference) Prepare(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if isGPU(w.v) {
+		w.ref, w.refDone, err = pureGoForward(w.file, recomputeEngine(w.v.engine), OfflineBatch, w.threads())
+		if err != nil {
+			return fmt.Errorf("pure-Go reference of %s: %w", w.v.engine, err)
+		}
+	}
 	w.info = w.eng.info()
 	w.info["variant"] = w.v.what
 	w.info["reference_accuracy"] = strconv.FormatFloat(w.refAcc, 'f', 4, 64)
@@ -322,6 +333,10 @@ func (w *inference) Close() error {
 	if w.eng != nil {
 		w.eng.close()
 		w.eng = nil
+	}
+	if w.refDone != nil {
+		w.refDone()
+		w.ref, w.refDone = nil, nil
 	}
 	return nil
 }
@@ -375,8 +390,11 @@ const DisagreementLimit = 0.002
 // outside the measured time, from the test set's own buffer in its own
 // order: its accuracy is the repetition's accuracy, and every image the
 // measured calls classified since the last check must get the same class
-// (a kernel that skipped work or returned stale logits does not). It then
-// gives the calls fresh inputs (shuffle).
+// (a kernel that skipped work or returned stale logits does not). A GPU
+// variant's logits are then held to its pure-Go reference on a fresh
+// random subset of the test set (checkLogits), so that a library computing
+// in lower precision than the variant names, which barely moves the
+// classes, fails too. It then gives the calls fresh inputs (shuffle).
 func (w *inference) Check(ctx context.Context) (workloads.Check, error) {
 	in := mnist.Pixels
 	n := w.test.N
@@ -402,19 +420,39 @@ func (w *inference) Check(ctx context.Context) (workloads.Check, error) {
 	w.lastAcc = float64(correct) / float64(n)
 	w.lastLat = percentiles(w.lat)
 	w.lat = w.lat[:0]
+	var logits *workloads.Check
+	if w.ref != nil {
+		c := w.checkLogits()
+		logits = &c
+	}
 	w.shuffle()
 	w.checks++
 	frac := 0.0
 	if seen > 0 {
 		frac = float64(differ) / float64(seen)
 	}
-	return workloads.Check{
+	chk := workloads.Check{
 		Name:   "class agreement with a full test-set pass",
 		Value:  frac,
 		Limit:  DisagreementLimit,
 		OK:     seen > 0 && frac <= DisagreementLimit,
 		Detail: fmt.Sprintf("%d of %d images classified by the measured calls got another class in the check pass; test-set accuracy %.4f", differ, seen, w.lastAcc),
-	}, nil
+	}
+	if logits == nil {
+		return chk, nil
+	}
+	// One check to report: the class agreement's when it fails (a skipped
+	// or stale call), else the logits' when they fail; when both pass, the
+	// class agreement's, saying the logits passed too.
+	if chk.OK && !logits.OK {
+		logits.Detail += "; " + chk.Detail
+		return *logits, nil
+	}
+	chk.Detail += "; " + logits.Name + ": " + logits.Detail
+	if !chk.OK {
+		chk.Verdict = workloads.VerdictWrong
+	}
+	return chk, nil
 }
 
 // RepQuality gives the repetition's accuracy on the full test set, the

@@ -68,54 +68,11 @@ func recompute(file, eng string) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	threads := runtime.NumCPU()
-	var fwd func(x []float32, n int) []float32
-	switch eng {
-	case "int8":
-		q, err := compress.QMLPFromWeights(wf)
-		if err != nil {
-			return 0, err
-		}
-		f := compress.NewQForward(q, OfflineBatch, threads)
-		defer f.Close()
-		fwd = f.Run
-	case "sparse":
-		m, err := nn.WeightsModel(wf)
-		if err != nil {
-			return 0, err
-		}
-		s, err := compress.NewSparseMLP(m)
-		if err != nil {
-			return 0, err
-		}
-		f := compress.NewSparseForward(s, OfflineBatch, threads)
-		defer f.Close()
-		fwd = f.Run
-	case "gpu-fp16", "gpu-bf16":
-		m, err := nn.WeightsModel(wf)
-		if err != nil {
-			return 0, err
-		}
-		h, err := newHalfForward(m, gpuPrecision(eng), OfflineBatch, threads)
-		if err != nil {
-			return 0, err
-		}
-		fwd = h.Run
-	case "dense", "bf16":
-		m, err := nn.WeightsModel(wf)
-		if err != nil {
-			return 0, err
-		}
-		if eng == "bf16" {
-			for i := range m.Layers {
-				roundBF16(m.Layers[i].W)
-			}
-		}
-		f := nn.NewForward(m, nn.GoGemm{Threads: threads}, OfflineBatch)
-		fwd = f.Run
-	default:
-		return 0, fmt.Errorf("recompute accuracy: no pure-Go kernel for engine %q", eng)
+	fwd, done, err := pureGoForward(wf, eng, OfflineBatch, runtime.NumCPU())
+	if err != nil {
+		return 0, fmt.Errorf("recompute accuracy: %w", err)
 	}
+	defer done()
 	correct := 0
 	x := set.Test.X
 	for s := 0; s < set.Test.N; s += OfflineBatch {
@@ -128,6 +85,56 @@ func recompute(file, eng string) (float64, error) {
 		}
 	}
 	return float64(correct) / float64(set.Test.N), nil
+}
+
+// pureGoForward is the pure-Go forward pass of the weights wf that stands
+// for the engine eng (a recomputeEngine name), for up to batch rows on
+// threads goroutines: what RecomputeAccuracy counts on, and what the GPU
+// variants' check compares their logits with. done releases it.
+func pureGoForward(wf *nn.WeightsFile, eng string, batch, threads int) (fwd func(x []float32, n int) []float32, done func(), err error) {
+	done = func() {}
+	switch eng {
+	case "int8":
+		q, err := compress.QMLPFromWeights(wf)
+		if err != nil {
+			return nil, nil, err
+		}
+		f := compress.NewQForward(q, batch, threads)
+		return f.Run, f.Close, nil
+	case "sparse":
+		m, err := nn.WeightsModel(wf)
+		if err != nil {
+			return nil, nil, err
+		}
+		s, err := compress.NewSparseMLP(m)
+		if err != nil {
+			return nil, nil, err
+		}
+		f := compress.NewSparseForward(s, batch, threads)
+		return f.Run, f.Close, nil
+	case "gpu-fp16", "gpu-bf16":
+		m, err := nn.WeightsModel(wf)
+		if err != nil {
+			return nil, nil, err
+		}
+		h, err := newHalfForward(m, gpuPrecision(eng), batch, threads)
+		if err != nil {
+			return nil, nil, err
+		}
+		return h.Run, done, nil
+	case "dense", "bf16":
+		m, err := nn.WeightsModel(wf)
+		if err != nil {
+			return nil, nil, err
+		}
+		if eng == "bf16" {
+			for i := range m.Layers {
+				roundBF16(m.Layers[i].W)
+			}
+		}
+		return nn.NewForward(m, nn.GoGemm{Threads: threads}, batch).Run, done, nil
+	}
+	return nil, nil, fmt.Errorf("no pure-Go kernel for engine %q", eng)
 }
 
 // roundBF16 rounds each value to the nearest bfloat16 (ties to even), as

@@ -139,26 +139,33 @@ static int jb_call_gemmex(void *setdev, int dev, void *fn, void *h, int ta, int 
 		(const void *)(uintptr_t)b, btype, ldb, beta, (void *)(uintptr_t)c, ctype, ldc, compute, -1);
 }
 
-// jb_gemmex_loop makes iters identical cublasGemmEx calls in one C call,
-// so that the cgo crossing is paid once: the loop of the Direct baseline
-// and of the workload's Run. It stops at the first failure and returns its
-// status; *done is the number of calls that succeeded.
+// jb_gemmex_loop makes iters cublasGemmEx calls in one C call, so that
+// the cgo crossing is paid once: the loop of the Direct baseline and of
+// the workload's Run. Call i reads A at a + ((start + i) mod period)·a_step
+// (period 1: the same A every time). It stops at the first failure and
+// returns its status; *done is the number of calls that succeeded.
 static int jb_gemmex_loop(void *setdev, int dev, void *fn, void *h, int ta, int tb, int m, int n, int k,
 	const void *alpha, unsigned long long a, int atype, int lda,
 	unsigned long long b, int btype, int ldb, const void *beta,
-	unsigned long long c, int ctype, int ldc, int compute, long long iters, long long *done) {
+	unsigned long long c, int ctype, int ldc, int compute, long long iters, long long *done,
+	unsigned long long a_step, long long period, long long start) {
 	int e = jb_setdev(setdev, dev);
 	*done = 0;
 	if (e != 0) {
 		return -e;
 	}
+	long long s = start % period;
 	for (long long i = 0; i < iters; i++) {
-		int s = ((jb_gemmex_t)fn)(h, ta, tb, m, n, k, alpha, (const void *)(uintptr_t)a, atype, lda,
+		unsigned long long ai = a + (unsigned long long)s * a_step;
+		int st = ((jb_gemmex_t)fn)(h, ta, tb, m, n, k, alpha, (const void *)(uintptr_t)ai, atype, lda,
 			(const void *)(uintptr_t)b, btype, ldb, beta, (void *)(uintptr_t)c, ctype, ldc, compute, -1);
-		if (s != 0) {
-			return s;
+		if (st != 0) {
+			return st;
 		}
 		(*done)++;
+		if (++s == period) {
+			s = 0;
+		}
 	}
 	return 0;
 }
@@ -248,9 +255,9 @@ type Lib struct {
 	runtimeVersion, driverVersion                                                  unsafe.Pointer
 	blasCreate, blasDestroy, blasVersion, blasMathMode, gemmEx                     unsafe.Pointer
 
-	// major is the CUDA major version of the runtime and cuBLAS Load
-	// opened ("12"), so that NewLt opens the cuBLASLt of the same one; ""
-	// after LoadFrom or when the file names do not say.
+	// major is the CUDA major version of the runtime and cuBLAS Load or
+	// LoadFrom opened ("12"), so that NewLt opens the cuBLASLt of the same
+	// one; "" when the file names do not say.
 	major string
 
 	mu      sync.Mutex
@@ -271,26 +278,53 @@ type Lib struct {
 // major too. The error wraps ErrNoCUDA and says which file was missing
 // and how to get it.
 func Load() (*Lib, error) {
-	rt, rtName, err := openRuntime(cudartNames)
+	return loadNames("", "")
+}
+
+// loadNames is Load (dir "") or LoadFrom (dir absolute): the same names in
+// the same order, as bare names for the system's search or as paths in
+// dir. where says where the names were looked for, in errors.
+func loadNames(dir, where string) (*Lib, error) {
+	path := func(n string) string {
+		if dir == "" {
+			return n
+		}
+		return filepath.Join(dir, n)
+	}
+	paths := func(names []string) []string {
+		out := make([]string, len(names))
+		for i, n := range names {
+			out[i] = path(n)
+		}
+		return out
+	}
+	rt, rtPath, err := openRuntime(paths(cudartNames), where)
 	if err != nil {
 		return nil, err
 	}
+	rtName := filepath.Base(rtPath)
 	major := soMajor(rtName)
 	names := cublasNames
 	if major != "" {
-		names = append([]string{"libcublas.so." + major}, cublasNames...)
+		first := "libcublas.so." + major
+		names = []string{first}
+		for _, n := range cublasNames {
+			if n != first {
+				names = append(names, n)
+			}
+		}
 	}
-	bl, blName, err := openFirst(names)
+	bl, blPath, err := openFirst(paths(names))
 	if err != nil {
-		return nil, fmt.Errorf("cuda: no cuBLAS: %s not found (%v); %s: %w", strings.Join(cublasNames, ", "), err, installHint, ErrNoCUDA)
+		return nil, fmt.Errorf("cuda: no cuBLAS%s: tried %s (%v); %s: %w", where, strings.Join(names, ", "), err, installHint, ErrNoCUDA)
 	}
-	l, err := newLib("", rt, bl)
+	l, err := newLib(dir, rt, bl)
 	if err != nil {
 		return nil, err
 	}
 	// cuBLAS and cuBLASLt ship together: cuBLAS's major decides. A plain
 	// libcublas.so says its version in the file it resolves to.
-	for _, n := range []string{blName, filepath.Base(l.cublasFile), rtName} {
+	for _, n := range []string{filepath.Base(blPath), filepath.Base(l.cublasFile), rtName} {
 		if l.major = soMajor(n); l.major != "" {
 			break
 		}
@@ -302,8 +336,9 @@ func Load() (*Lib, error) {
 // can run it: on cudaErrorInsufficientDriver from cudaGetDeviceCount it
 // tries the next name (the runtime stays loaded, unused: unloading an
 // initialised runtime is not safe). Any other answer, a device count or
-// another error, is left for DeviceCount to report.
-func openRuntime(names []string) (unsafe.Pointer, string, error) {
+// another error, is left for DeviceCount to report. where is "" or " in
+// DIR", for the errors.
+func openRuntime(names []string, where string) (unsafe.Pointer, string, error) {
 	var first error
 	var tooNew []string
 	for _, n := range names {
@@ -317,38 +352,37 @@ func openRuntime(names []string) (unsafe.Pointer, string, error) {
 		if count := C.jb_cuda_sym(h, countSym); count != nil {
 			var c C.int
 			if C.jb_call_int_p(count, &c) == errInsufficientDriver {
-				tooNew = append(tooNew, n)
+				tooNew = append(tooNew, filepath.Base(n))
 				continue
 			}
 		}
 		return h, n, nil
 	}
 	if len(tooNew) > 0 {
-		return nil, "", fmt.Errorf("cuda: no CUDA runtime this driver can run: cudaGetDeviceCount of %s answered cudaErrorInsufficientDriver (35: the NVIDIA driver is older than the runtime); "+
-			"update the NVIDIA driver or install the CUDA runtime and cuBLAS of the driver's CUDA version (nvidia-smi shows it): %w", strings.Join(tooNew, ", "), ErrNoCUDA)
+		return nil, "", fmt.Errorf("cuda: no CUDA runtime%s this driver can run: cudaGetDeviceCount of %s answered cudaErrorInsufficientDriver (35: the NVIDIA driver is older than the runtime); "+
+			"update the NVIDIA driver or install the CUDA runtime and cuBLAS of the driver's CUDA version (nvidia-smi shows it): %w", where, strings.Join(tooNew, ", "), ErrNoCUDA)
 	}
-	return nil, "", fmt.Errorf("cuda: no CUDA runtime: %s not found (%v); %s: %w", strings.Join(cudartNames, ", "), first, installHint, ErrNoCUDA)
+	return nil, "", fmt.Errorf("cuda: no CUDA runtime%s: tried %s (%v); %s: %w", where, strings.Join(cudartNames, ", "), first, installHint, ErrNoCUDA)
 }
 
 // countSym is "cudaGetDeviceCount", kept in C memory for openRuntime.
 var countSym = C.CString("cudaGetDeviceCount")
 
-// LoadFrom opens dir/libcudart.so and dir/libcublas.so and nothing else:
-// the fakes of the tests, or an explicit installation directory.
+// LoadFrom opens the CUDA runtime and cuBLAS from dir and nothing else:
+// the fakes of the tests, an installation directory, or the lib directory
+// of NVIDIA's pip wheels (nvidia-cuda-runtime-cu12 and nvidia-cublas-cu12
+// put libcudart.so.12, libcublas.so.12 and libcublasLt.so.12 there, with
+// no plain names). It tries the names Load does, in Load's order, as files
+// in dir (libcudart.so.13, .so.12, .so.11.0, then libcudart.so; cuBLAS of
+// the runtime's major first), and NewLt then opens the directory's
+// cuBLASLt of that major. Both libraries must be in dir; the error names
+// every file tried there.
 func LoadFrom(dir string) (*Lib, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, fmt.Errorf("cuda: load from %s: %w", dir, err)
 	}
-	rt, err := open(filepath.Join(abs, "libcudart.so"))
-	if err != nil {
-		return nil, fmt.Errorf("cuda: no CUDA runtime: %s/libcudart.so: %v; %s: %w", abs, err, installHint, ErrNoCUDA)
-	}
-	bl, err := open(filepath.Join(abs, "libcublas.so"))
-	if err != nil {
-		return nil, fmt.Errorf("cuda: no cuBLAS: %s/libcublas.so: %v; %s: %w", abs, err, installHint, ErrNoCUDA)
-	}
-	return newLib(abs, rt, bl)
+	return loadNames(abs, " in "+abs)
 }
 
 // soMajor returns "12" for "libcudart.so.12" or "libcudart.so.12.4", "" for
@@ -797,13 +831,25 @@ func (b *Blas) GemmEx(g Gemm) error {
 // GemmExN makes iters identical GemmEx calls in one crossing into C, and
 // returns how many were issued without error. The calls are asynchronous.
 func (b *Blas) GemmExN(g Gemm, iters int) (int, error) {
+	return b.GemmExCycle(g, iters, 0, 1, 0)
+}
+
+// GemmExCycle makes iters GemmEx calls in one crossing into C, call i with
+// A at g.A + ((start + i) mod period)·aStep bytes and everything else as
+// g says, and returns how many were issued without error. The calls are
+// asynchronous. The caller allocates A large enough for every offset.
+func (b *Blas) GemmExCycle(g Gemm, iters int, aStep uint64, period, start int64) (int, error) {
+	if period < 1 || start < 0 {
+		return 0, fmt.Errorf("cuda: GemmExCycle: period %d, start %d", period, start)
+	}
 	alpha, beta := scalar(g.Compute, g.Alpha), scalar(g.Compute, g.Beta)
 	sd, dev := b.l.devArgs()
 	var done C.longlong
 	st := C.jb_gemmex_loop(sd, dev, b.l.gemmEx, b.h, cbool(g.TransA), cbool(g.TransB), C.int(g.M), C.int(g.N), C.int(g.K),
 		unsafe.Pointer(&alpha[0]), C.ulonglong(g.A), C.int(g.AType), C.int(g.Lda),
 		C.ulonglong(g.B), C.int(g.BType), C.int(g.Ldb), unsafe.Pointer(&beta[0]),
-		C.ulonglong(g.C), C.int(g.CType), C.int(g.Ldc), C.int(g.Compute), C.longlong(iters), &done)
+		C.ulonglong(g.C), C.int(g.CType), C.int(g.Ldc), C.int(g.Compute), C.longlong(iters), &done,
+		C.ulonglong(aStep), C.longlong(period), C.longlong(start))
 	return int(done), b.l.blasErr(int(st), g.describe())
 }
 

@@ -89,3 +89,8 @@ func (b *Blas) GemmExN(g Gemm, iters int) (int, error) { return 0, errNoCgo }
 
 // Close does nothing.
 func (b *Blas) Close() error { return nil }
+
+// GemmExCycle returns ErrNoCUDA.
+func (b *Blas) GemmExCycle(g Gemm, iters int, aStep uint64, period, start int64) (int, error) {
+	return 0, errNoCgo
+}

@@ -402,3 +402,36 @@ func BenchmarkGemmExOverhead(b *testing.B) {
 		}
 	})
 }
+
+// GemmExCycle steps A through period offsets from start: 1×1 products
+// a[s]·b, call i at s = (start+i) mod period.
+func TestGemmExCycle(t *testing.T) {
+	l := loadFake(t)
+	b, err := l.NewBlas()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	da := upload(t, l, []float64{1, 10, 100, 1000}, R64F)
+	db := upload(t, l, []float64{2}, R64F)
+	dc, err := l.Malloc(8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Free(dc)
+	if err := l.Memset(dc, 0, 8); err != nil {
+		t.Fatal(err)
+	}
+	g := Gemm{TransA: true, M: 1, N: 1, K: 1, A: da, B: db, C: dc, AType: R64F, BType: R64F, CType: R64F,
+		Lda: 1, Ldb: 1, Ldc: 1, Compute: Compute64F, Alpha: 1, Beta: 1}
+	// period 3 from 2: offsets 2, 0, 1, 2, 0 → 100+1+10+100+1.
+	if done, err := b.GemmExCycle(g, 5, 8, 3, 2); err != nil || done != 5 {
+		t.Fatalf("GemmExCycle = %d, %v", done, err)
+	}
+	if got := download(t, l, dc, 1, R64F)[0]; got != 2*212 {
+		t.Errorf("C = %g, want %g", got, 2*212.0)
+	}
+	if _, err := b.GemmExCycle(g, 1, 8, 0, 0); err == nil {
+		t.Error("GemmExCycle with period 0 succeeded")
+	}
+}

@@ -142,3 +142,101 @@ func TestLtCandidates(t *testing.T) {
 		t.Errorf("ltCandidates() = %v", got)
 	}
 }
+
+// buildVersioned compiles the fakes into dir under the given file names
+// (fakecublaslt.c for libcublasLt names, fakecuda.c for the others) as
+// CUDA major, skipping the test without a C compiler.
+func buildVersioned(t *testing.T, dir, major string, names ...string) {
+	t.Helper()
+	cc, err := exec.LookPath("cc")
+	if err != nil {
+		t.Skip("no C compiler (cc) to build the fake CUDA libraries: install gcc or clang to run this test")
+	}
+	src, err := filepath.Abs("testdata/fake")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range names {
+		file := "fakecuda.c"
+		if strings.HasPrefix(n, "libcublasLt") {
+			file = "fakecublaslt.c"
+		}
+		cmd := exec.Command(cc, "-O2", "-ffp-contract=off", "-shared", "-fPIC", "-DFAKE_CUDA_MAJOR="+major, "-o", filepath.Join(dir, n), filepath.Join(src, file), "-lm")
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("cc %s: %v\n%s", n, err, b)
+		}
+	}
+}
+
+// --cuda-lib-dir pointed at a pip wheel's lib directory: only the
+// versioned names (libcudart.so.12, libcublas.so.12, libcublasLt.so.12),
+// which LoadFrom and NewLt find there; with CUDA 13 beside them and a CUDA
+// 12 driver, the 12 libraries, as Load would choose.
+func TestLoadFromVersionedNames(t *testing.T) {
+	dir := t.TempDir()
+	buildVersioned(t, dir, "12", "libcudart.so.12", "libcublas.so.12", "libcublasLt.so.12")
+	check := func(what, dir, want string) {
+		t.Helper()
+		l, err := LoadFrom(dir)
+		if err != nil {
+			t.Fatalf("%s: LoadFrom: %v", what, err)
+		}
+		defer l.Close()
+		info := l.Info()
+		if filepath.Base(info["cudart_path"]) != "libcudart.so."+want || filepath.Base(info["cublas_path"]) != "libcublas.so."+want {
+			t.Errorf("%s: opened %s and %s, want CUDA %s's", what, info["cudart_path"], info["cublas_path"], want)
+		}
+		if n, err := l.DeviceCount(); err != nil || n != 1 {
+			t.Errorf("%s: DeviceCount = %d, %v", what, n, err)
+		}
+		lt, err := l.NewLt()
+		if err != nil {
+			t.Fatalf("%s: NewLt: %v", what, err)
+		}
+		defer lt.Close()
+		if got := lt.Info()["cublaslt_path"]; got != "libcublasLt.so."+want {
+			t.Errorf("%s: NewLt opened %s, want libcublasLt.so.%s", what, got, want)
+		}
+	}
+	check("CUDA 12 only", dir, "12")
+
+	both := t.TempDir()
+	buildVersioned(t, both, "12", "libcudart.so.12", "libcublas.so.12", "libcublasLt.so.12")
+	buildVersioned(t, both, "13", "libcudart.so.13", "libcublas.so.13", "libcublasLt.so.13")
+	check("CUDA 13 and 12, CUDA 13 driver", both, "13")
+	t.Setenv("FAKE_CUDA_DRIVER_MAJOR", "12")
+	check("CUDA 13 and 12, CUDA 12 driver", both, "12")
+}
+
+// An empty directory's error names the directory and every file tried in
+// it; a runtime without cuBLAS names the cuBLAS files tried, its own
+// major's first; cuBLASLt missing names the Lt files tried.
+func TestLoadFromNamesTried(t *testing.T) {
+	empty := t.TempDir()
+	_, err := LoadFrom(empty)
+	if !errors.Is(err, ErrNoCUDA) {
+		t.Fatalf("LoadFrom(empty): %v; want ErrNoCUDA", err)
+	}
+	for _, want := range []string{empty, "libcudart.so.13, libcudart.so.12, libcudart.so.11.0, libcudart.so "} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("LoadFrom(empty): %q does not say %q", err, want)
+		}
+	}
+	dir := t.TempDir()
+	buildVersioned(t, dir, "12", "libcudart.so.12")
+	_, err = LoadFrom(dir)
+	if !errors.Is(err, ErrNoCUDA) || !strings.Contains(err.Error(), "no cuBLAS in "+dir) ||
+		!strings.Contains(err.Error(), "libcublas.so.12, libcublas.so.13, libcublas.so.11, libcublas.so ") {
+		t.Errorf("LoadFrom without cuBLAS: %v; want ErrNoCUDA naming the directory and the cuBLAS files tried", err)
+	}
+	buildVersioned(t, dir, "12", "libcublas.so.12")
+	l, err := LoadFrom(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	_, err = l.NewLt()
+	if !errors.Is(err, ErrNoCUDA) || !strings.Contains(err.Error(), "[libcublasLt.so.12 libcublasLt.so] could be opened in "+dir) {
+		t.Errorf("NewLt without cuBLASLt: %v; want ErrNoCUDA naming the files tried in %s", err, dir)
+	}
+}

@@ -103,8 +103,8 @@ import (
 )
 
 // Library file names NewLt tries, newest first, when the Lib's CUDA major
-// is not known; the plain name last (and alone in the directory of
-// LoadFrom, where the tests' fake lives).
+// is not known; the plain name last. After LoadFrom they are files in its
+// directory.
 var ltNames = []string{"libcublasLt.so.13", "libcublasLt.so.12", "libcublasLt.so.11", "libcublasLt.so"}
 
 // ltCandidates is the file names NewLt tries for a Lib whose runtime and
@@ -208,14 +208,13 @@ type Lt struct {
 // NewLt opens cuBLASLt and creates a handle and a workspace of
 // LtWorkspace bytes. After Load it opens the cuBLASLt of the runtime's and
 // cuBLAS's CUDA major (libcublasLt.so.12 with libcublas.so.12, or a plain
-// libcublasLt.so of that version), never another major's; after LoadFrom,
-// the directory's libcublasLt.so. A missing library or symbol, or a
-// cuBLASLt of another major, is an error wrapping ErrNoCUDA.
+// libcublasLt.so of that version), never another major's; after LoadFrom
+// the same names, in its directory only (libcublasLt.so.12 of a pip
+// wheel's lib directory, or the tests' plain libcublasLt.so). A missing
+// library or symbol, or a cuBLASLt of another major, is an error wrapping
+// ErrNoCUDA.
 func (l *Lib) NewLt() (*Lt, error) {
 	names := ltCandidates(l.major)
-	if l.Dir() != "" {
-		names = []string{"libcublasLt.so"}
-	}
 	var h unsafe.Pointer
 	var file string
 	var errs []error
@@ -228,7 +227,11 @@ func (l *Lib) NewLt() (*Lt, error) {
 		errs = append(errs, err)
 	}
 	if h == nil {
-		return nil, fmt.Errorf("cublasLt: none of %v could be opened (install cuBLAS with its Lt library, e.g. Debian's libcublaslt12 or pip's nvidia-cublas-cu12): %w", names, errors.Join(errs...))
+		where := ""
+		if l.Dir() != "" {
+			where = " in " + l.Dir()
+		}
+		return nil, fmt.Errorf("cublasLt: none of %v could be opened%s (install cuBLAS with its Lt library, e.g. Debian's libcublaslt12 or pip's nvidia-cublas-cu12): %w", names, where, errors.Join(errs...))
 	}
 	t := &Lt{l: l, file: file, live: map[*Dense]bool{}}
 	for _, s := range []struct {

@@ -29,6 +29,13 @@
  *                           OUTPUT_TYPE, else INPLACE (both keep the partial
  *                           sums in the output type, as cublasLt.h says),
  *                           else COMPUTE_TYPE (fp32 partial sums)
+ *   FAKE_CUBLASLT_LOWP=1    float matmuls run in much lower precision than
+ *                           their types: each operand rounded to 3 mantissa
+ *                           bits (as fp8 e4m3 keeps), every partial sum
+ *                           rounded to bf16 after each addition (with
+ *                           FAKE_CUBLASLT_SPLITK the split-K sums stand)
+ *   FAKE_CUBLASLT_INT8_OFF1=1 integer matmuls add 1 to one output, the first
+ *                           element of D (row 0, column 0), of every call
  *
  * -DFAKE_CUDA_MAJOR=N builds it as the cuBLASLt of CUDA N (default 12).
  *
@@ -237,6 +244,15 @@ static float round_to(int t, float v) {
 	return v;
 }
 
+/* round_mant rounds v to bits mantissa bits (after the leading one), to
+ * nearest, ties to even; the exponent range is float's. */
+static float round_mant(float v, int bits) {
+	if (v == 0 || v != v || isinf(v)) return v;
+	int e;
+	float f = frexpf(v, &e); /* v = f·2^e, 0.5 ≤ |f| < 1 */
+	return ldexpf(nearbyintf(ldexpf(f, bits + 1)), e - bits - 1);
+}
+
 static double load(int type, const void *p, int64_t i) {
 	switch (type) {
 	case R_32F: return ((const float *)p)[i];
@@ -294,6 +310,8 @@ int cublasLtMatmul(void *h, void *desc, const void *alpha, const void *A, void *
 	 * either), which lets the compiler vectorise them. */
 	int isint = d->compute == COMPUTE_32I;
 	uint64_t scheme = ((const uint64_t *)algo)[1]; /* the algo is heur_t.algo */
+	int lowp = !isint && knob("FAKE_CUBLASLT_LOWP");
+	int off1 = isint && knob("FAKE_CUBLASLT_INT8_OFF1");
 	size_t esz = isint ? sizeof(int32_t) : sizeof(float);
 	void *ra = malloc(m * k * esz + 1), *rb = malloc(n * k * esz + 1);
 	if (ra == NULL || rb == NULL) { free(ra); free(rb); return 3; }
@@ -301,13 +319,13 @@ int cublasLtMatmul(void *h, void *desc, const void *alpha, const void *A, void *
 		for (uint64_t p = 0; p < k; p++) {
 			int64_t ia = d->transa ? (int64_t)(i * a->ld + p) : (int64_t)(p * a->ld + i);
 			if (isint) ((int32_t *)ra)[i * k + p] = (int32_t)load(a->type, A, ia);
-			else ((float *)ra)[i * k + p] = (float)load(a->type, A, ia);
+			else ((float *)ra)[i * k + p] = lowp ? round_mant((float)load(a->type, A, ia), 3) : (float)load(a->type, A, ia);
 		}
 	for (uint64_t j = 0; j < n; j++)
 		for (uint64_t p = 0; p < k; p++) {
 			int64_t ib = d->transb ? (int64_t)(p * b->ld + j) : (int64_t)(j * b->ld + p);
 			if (isint) ((int32_t *)rb)[j * k + p] = (int32_t)load(b->type, B, ib);
-			else ((float *)rb)[j * k + p] = (float)load(b->type, B, ib);
+			else ((float *)rb)[j * k + p] = lowp ? round_mant((float)load(b->type, B, ib), 3) : (float)load(b->type, B, ib);
 		}
 	for (uint64_t j = 0; j < n; j++) {
 		for (uint64_t i = 0; i < m; i++) {
@@ -321,6 +339,7 @@ int cublasLtMatmul(void *h, void *desc, const void *alpha, const void *A, void *
 					for (int q = 0; q < 8; q++) s[q] += x[p + q] * y[p + q];
 				for (; p < k; p++) s[0] += x[p] * y[p];
 				for (int q = 0; q < 8; q++) acci += s[q];
+				if (off1 && i == 0 && j == 0) acci += 1;
 			} else {
 				const float *x = (const float *)ra + i * k, *y = (const float *)rb + j * k;
 				if (scheme != RED_NONE) {
@@ -331,6 +350,16 @@ int cublasLtMatmul(void *h, void *desc, const void *alpha, const void *A, void *
 					if (scheme != RED_COMPUTE_TYPE)
 						for (int q = 0; q < 2; q++) part[q] = round_to(dl->type, part[q]);
 					accf = part[0] + part[1];
+				} else if (lowp) {
+					/* The products of 4-bit significands are exact in
+					 * bf16's 8; each sum is rounded to bf16. */
+					float s[8] = {0};
+					uint64_t p = 0;
+					for (; p + 8 <= k; p += 8)
+						for (int q = 0; q < 8; q++) s[q] = round_to(R_16BF, s[q] + x[p + q] * y[p + q]);
+					for (; p < k; p++) s[0] = round_to(R_16BF, s[0] + x[p] * y[p]);
+					for (int q = 1; q < 8; q++) s[0] = round_to(R_16BF, s[0] + s[q]);
+					accf = s[0];
 				} else {
 					float s[8] = {0};
 					uint64_t p = 0;

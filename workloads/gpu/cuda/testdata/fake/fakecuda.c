@@ -18,7 +18,20 @@
 //   FAKE_CUBLAS_TF32=1    fp32 inputs are rounded to TF32 (10-bit mantissa)
 //                         when the compute type is CUBLAS_COMPUTE_32F
 //   FAKE_CUBLAS_FAIL=1    cublasGemmEx returns CUBLAS_STATUS_EXECUTION_FAILED (13)
+//   FAKE_CUBLAS_MEMO=1    cublasGemmEx memoises products: a call whose A and B
+//                         pointers, shape and types match a cached call's, and
+//                         whose A and B match it in 16 sampled entries each,
+//                         adds the cached product instead of computing one (the
+//                         cheat a reviewer showed passing the answer check when
+//                         every call multiplied the same matrices)
+//   FAKE_CUBLAS_MEMO=ptr  the same, keyed on the pointers, shape and types alone
+//   FAKE_CUBLAS_MEMO_STATS=PATH  after each call, write "HITS MISSES\n" of the
+//                         memo to PATH. A change of FAKE_CUBLAS_MEMO or of
+//                         PATH empties the memo and zeroes the counts, so
+//                         that a test starts clean in a process whose freed
+//                         buffers' addresses come back.
 #include <math.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -232,6 +245,59 @@ static double load(const void *p, int type, size_t i, int tf32) {
 
 static int lazy_calls;
 
+// The memo of FAKE_CUBLAS_MEMO: a ring of the last memo_slots products.
+enum { memo_slots = 64, memo_samples = 16 };
+
+struct memo {
+	int used;
+	const void *a, *b;
+	int ta, tb, m, n, k, lda, ldb, atype, btype, compute;
+	double sa[memo_samples], sb[memo_samples];
+	double *acc; // m×n, column-major
+};
+
+static struct memo memos[memo_slots];
+static int memo_next;
+static long long memo_hits, memo_misses;
+
+// sample reads memo_samples entries spread over the first count of p.
+static void sample(const void *p, int type, size_t count, double *out) {
+	for (int i = 0; i < memo_samples; i++) {
+		out[i] = count == 0 ? 0 : load(p, type, (size_t)i * (count - 1) / (memo_samples - 1), 0);
+	}
+}
+
+// memo_epoch empties the memo when FAKE_CUBLAS_MEMO or
+// FAKE_CUBLAS_MEMO_STATS changed since the last call.
+static void memo_epoch(void) {
+	static char last[4096];
+	char now[4096];
+	const char *m = getenv("FAKE_CUBLAS_MEMO"), *p = getenv("FAKE_CUBLAS_MEMO_STATS");
+	snprintf(now, sizeof now, "%s\n%s", m != NULL ? m : "", p != NULL ? p : "");
+	if (strcmp(now, last) == 0) {
+		return;
+	}
+	strcpy(last, now);
+	for (int s = 0; s < memo_slots; s++) {
+		free(memos[s].acc);
+		memos[s] = (struct memo){0};
+	}
+	memo_next = 0;
+	memo_hits = memo_misses = 0;
+}
+
+static void memo_stats(void) {
+	const char *path = getenv("FAKE_CUBLAS_MEMO_STATS");
+	if (path == NULL || path[0] == '\0') {
+		return;
+	}
+	FILE *f = fopen(path, "w");
+	if (f != NULL) {
+		fprintf(f, "%lld %lld\n", memo_hits, memo_misses);
+		fclose(f);
+	}
+}
+
 int cublasGemmEx(void *h, int ta, int tb, int m, int n, int k, const void *alpha,
 	const void *A, int atype, int lda, const void *B, int btype, int ldb,
 	const void *beta, void *C, int ctype, int ldc, int compute, int algo) {
@@ -246,47 +312,96 @@ int cublasGemmEx(void *h, int ta, int tb, int m, int n, int k, const void *alpha
 	if (m < 0 || n < 0 || k < 0 || ta < 0 || ta > 1 || tb < 0 || tb > 1) {
 		return 7;
 	}
+	if (compute != C64F && compute != C32I && ctype != R32F) {
+		return 15; // 16-bit outputs are not faked
+	}
 	int tf32 = (compute == CTF32) || (compute == C32F && env("FAKE_CUBLAS_TF32"));
+	const char *mv = getenv("FAKE_CUBLAS_MEMO");
+	int memo = env("FAKE_CUBLAS_MEMO"), contents = memo && strcmp(mv, "ptr") != 0;
+	// The entries A and B span (the stored matrices' extents).
+	size_t acount = (size_t)lda * (size_t)(ta ? m : k), bcount = (size_t)ldb * (size_t)(tb ? k : n);
+	double sa[memo_samples], sb[memo_samples];
+	struct memo *hit = NULL;
+	memo_epoch();
+	if (memo) {
+		sample(A, atype, acount, sa);
+		sample(B, btype, bcount, sb);
+		for (int s = 0; s < memo_slots && hit == NULL; s++) {
+			struct memo *e = &memos[s];
+			if (e->used && e->a == A && e->b == B && e->ta == ta && e->tb == tb && e->m == m && e->n == n && e->k == k &&
+				e->lda == lda && e->ldb == ldb && e->atype == atype && e->btype == btype && e->compute == compute &&
+				(!contents || (memcmp(e->sa, sa, sizeof sa) == 0 && memcmp(e->sb, sb, sizeof sb) == 0))) {
+				hit = e;
+			}
+		}
+	}
+	double *acc;
+	if (hit != NULL) {
+		memo_hits++;
+		acc = hit->acc;
+	} else {
+		acc = malloc(sizeof(double) * ((size_t)m * (size_t)n + 1));
+		if (acc == NULL) {
+			return 3;
+		}
+		// The accumulator's value, exactly: fp64, fp32 and int32 sums all
+		// fit a double.
+		for (int j = 0; j < n; j++) {
+			for (int i = 0; i < m; i++) {
+				double facc = 0;
+				float sacc = 0;
+				int32_t iacc = 0;
+				for (int l = 0; l < k; l++) {
+					size_t ai = ta ? (size_t)i * lda + l : (size_t)l * lda + i;
+					size_t bi = tb ? (size_t)l * ldb + j : (size_t)j * ldb + l;
+					double a = load(A, atype, ai, tf32), b = load(B, btype, bi, tf32);
+					switch (compute) {
+					case C64F: facc = fma(a, b, facc); break;
+					case C32I: iacc = (int32_t)((uint32_t)iacc + (uint32_t)((int32_t)a * (int32_t)b)); break;
+					default: sacc = fmaf((float)a, (float)b, sacc); break;
+					}
+				}
+				acc[(size_t)j * m + i] = compute == C64F ? facc : compute == C32I ? (double)iacc : (double)sacc;
+			}
+		}
+		if (memo) {
+			memo_misses++;
+			struct memo *e = &memos[memo_next];
+			memo_next = (memo_next + 1) % memo_slots;
+			free(e->acc);
+			*e = (struct memo){1, A, B, ta, tb, m, n, k, lda, ldb, atype, btype, compute, {0}, {0}, acc};
+			memcpy(e->sa, sa, sizeof sa);
+			memcpy(e->sb, sb, sizeof sb);
+		}
+	}
 	for (int j = 0; j < n; j++) {
 		for (int i = 0; i < m; i++) {
-			double facc = 0;
-			float sacc = 0;
-			int32_t iacc = 0;
-			for (int l = 0; l < k; l++) {
-				size_t ai = ta ? (size_t)i * lda + l : (size_t)l * lda + i;
-				size_t bi = tb ? (size_t)l * ldb + j : (size_t)j * ldb + l;
-				double a = load(A, atype, ai, tf32), b = load(B, btype, bi, tf32);
-				switch (compute) {
-				case C64F: facc = fma(a, b, facc); break;
-				case C32I: iacc = (int32_t)((uint32_t)iacc + (uint32_t)((int32_t)a * (int32_t)b)); break;
-				default: sacc = fmaf((float)a, (float)b, sacc); break;
-				}
-			}
 			size_t ci = (size_t)j * ldc + i;
+			double v = acc[(size_t)j * m + i];
 			switch (compute) {
 			case C64F: {
 				double al = *(const double *)alpha, be = *(const double *)beta;
 				double *c = (double *)C;
-				c[ci] = al * facc + (be == 0 ? 0 : be * c[ci]);
+				c[ci] = al * v + (be == 0 ? 0 : be * c[ci]);
 				break;
 			}
 			case C32I: {
 				int32_t al = *(const int32_t *)alpha, be = *(const int32_t *)beta;
 				int32_t *c = (int32_t *)C;
-				c[ci] = (int32_t)((uint32_t)al * (uint32_t)iacc + (be == 0 ? 0u : (uint32_t)be * (uint32_t)c[ci]));
+				c[ci] = (int32_t)((uint32_t)al * (uint32_t)(int32_t)v + (be == 0 ? 0u : (uint32_t)be * (uint32_t)c[ci]));
 				break;
 			}
 			default: {
 				float al = *(const float *)alpha, be = *(const float *)beta;
-				if (ctype == R32F) {
-					float *c = (float *)C;
-					c[ci] = al * sacc + (be == 0 ? 0 : be * c[ci]);
-				} else {
-					return 15; // 16-bit outputs are not faked
-				}
+				float *c = (float *)C;
+				c[ci] = al * (float)v + (be == 0 ? 0 : be * c[ci]);
 			}
 			}
 		}
 	}
+	if (!memo) {
+		free(acc);
+	}
+	memo_stats();
 	return 0;
 }
