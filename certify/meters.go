@@ -42,9 +42,10 @@ type meterSpec struct {
 	inTotal func(m results.Meter, d results.Domain) (bool, string)
 }
 
-// meterTable lists every meter joulebench has (fake, estimate, rapl) and
-// the names reserved for the ones it will have (nvml, hwmon, redfish),
-// from harness/meter: fake.go, estimate.go, rapl_linux.go.
+// meterTable lists every meter joulebench has (fake, estimate, rapl,
+// redfish) and the names reserved for the ones it will have (nvml,
+// hwmon), from harness/meter: fake.go, estimate.go, rapl_linux.go,
+// redfish.go.
 var meterTable = map[string]meterSpec{
 	// The fake meter makes up constant power for a package and its DRAM.
 	"fake": {methods: []string{results.MethodSynthetic},
@@ -63,8 +64,10 @@ var meterTable = map[string]meterSpec{
 	"nvml": {methods: []string{results.MethodCounter, results.MethodSampledPower}, kinds: []string{evalKindGPU}},
 	// Reserved: hwmon's power or energy sensors.
 	"hwmon": {methods: []string{results.MethodSampledPower, results.MethodCounter}},
-	// Reserved: a BMC's whole-node power through Redfish.
-	"redfish": {methods: []string{results.MethodExternal}, kinds: []string{evalKindNode}},
+	// A BMC's whole-node energy or power through Redfish
+	// (harness/meter/redfish.go): one domain, the node, in the total.
+	"redfish": {methods: []string{results.MethodExternal},
+		domains: []results.Domain{{Name: "node-0", Kind: evalKindNode, InTotal: true}}},
 }
 
 // meterRAPLKind is the kind RAPL gives a zone by its name, as

@@ -60,6 +60,9 @@ func Validate(rec *results.Record, w results.Workload, jPerItem Stats) Validity 
 	if gaps := repGaps(rec, w); gaps != "" {
 		add("reading gaps", false, "%s", gaps)
 	}
+	if short, set := repTooShortForMeter(rec, w); set {
+		add("meter update interval", short == "", "%s", meterOr(short, "every repetition is long enough for every meter's update interval (min_rep_s)"))
+	}
 	episodic := Episodic(w)
 	if w.Episodic && !episodic {
 		add("episodic", false, "the record calls the workload episodic, but %s", notEpisodic(w))
@@ -185,6 +188,33 @@ func repGaps(rec *results.Record, w results.Workload) string {
 		}
 	}
 	return ""
+}
+
+// repTooShortForMeter describes the first repetition shorter than a
+// meter of the record can measure (Meter.MinRepS: a BMC that updates
+// every 30 s and lags the load gives a short repetition the energy of
+// another time). set is false when no meter sets a minimum.
+func repTooShortForMeter(rec *results.Record, w results.Workload) (short string, set bool) {
+	for _, m := range rec.Meters {
+		if !(m.MinRepS > 0) {
+			continue
+		}
+		set = true
+		for _, r := range w.Reps {
+			if r.DurationS < m.MinRepS {
+				return fmt.Sprintf("repetition %d lasted %.3g s, shorter than the %.3g s meter %s needs (a few of its update intervals: it updates its reading only every so often and lags the load, so a shorter repetition is given another time's energy); run longer repetitions (--min-time)",
+					r.Index+1, r.DurationS, m.MinRepS, m.Name), true
+			}
+		}
+	}
+	return "", set
+}
+
+func meterOr(s, alt string) string {
+	if s == "" {
+		return alt
+	}
+	return s
 }
 
 func plural(n int, one, many string) string {

@@ -1,6 +1,7 @@
 package meter
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -16,6 +17,9 @@ type Options struct {
 	SysfsRoot string  // default /sys
 	ProcRoot  string  // default /proc
 	TDPWatts  float64 // estimate: override the TDP table
+	// RedfishInsecure skips verifying the BMC's TLS certificate
+	// (--redfish-insecure); the meter's notes say so.
+	RedfishInsecure bool
 }
 
 // Where sysfs and procfs are mounted unless a flag says otherwise.
@@ -171,9 +175,17 @@ func Open(name string, opts Options) (Meter, error) {
 		return nil, fmt.Errorf("%s: %w", backend, ErrNotBuilt)
 	case "redfish":
 		if arg == "" {
-			return nil, fmt.Errorf("redfish: give the BMC as redfish=URL")
+			return nil, fmt.Errorf("%w: give the BMC as --meter redfish=https://BMC[/CHASSIS-ID]", ErrRedfishConfig)
 		}
-		return nil, fmt.Errorf("redfish: %w", ErrNotBuilt)
+		user, password, err := RedfishCredentials(os.Getenv)
+		if err != nil {
+			return nil, err
+		}
+		m, err := OpenRedfish(context.Background(), RedfishOptions{URL: arg, Insecure: opts.RedfishInsecure, User: user, Password: password})
+		if err != nil {
+			return nil, err
+		}
+		return m, nil
 	}
 	return nil, fmt.Errorf("%w %q (choose from auto, %s)", ErrUnknown, name, strings.Join(Backends, ", "))
 }
@@ -327,7 +339,9 @@ func Probe(opts Options) []Status {
 	for _, b := range Backends {
 		st := Status{Backend: b}
 		if b == "redfish" {
-			st.Err = fmt.Errorf("redfish: %w", ErrNotBuilt)
+			// A BMC is named, never found: probing would mean guessing
+			// addresses and sending credentials to them.
+			st.Err = &unsupportedError{msg: "redfish: not probed: name the BMC with --meter redfish=https://BMC[/CHASSIS-ID] (credentials from " + RedfishUserEnv + " and " + RedfishPasswordEnv + ", or " + RedfishCredentialsEnv + ")"}
 			out = append(out, st)
 			continue
 		}

@@ -173,3 +173,21 @@ func MinPhaseOf(m Meter) time.Duration {
 	}
 	return 0
 }
+
+// MinReper is implemented by meters that cannot measure a short
+// repetition at all, not merely less well: a BMC that updates its reading
+// every 30 to 60 s, and lags a change of load, gives a repetition shorter
+// than a few update intervals the energy of some other time. MinRep is
+// the shortest repetition it can measure; the record keeps it (min_rep_s)
+// and shorter repetitions are invalid.
+type MinReper interface {
+	MinRep() time.Duration
+}
+
+// MinRepOf returns m's MinRep, or 0 when m declares none.
+func MinRepOf(m Meter) time.Duration {
+	if p, ok := m.(MinReper); ok {
+		return p.MinRep()
+	}
+	return 0
+}
