@@ -55,6 +55,24 @@ type Certificate struct {
 	Workloads []WorkloadResult `json:"workloads"`
 	// Carbon is the record's carbon accounting; absent when it has none.
 	Carbon *CarbonRef `json:"carbon,omitempty"`
+	// Cluster lists, for a cluster record, each node record by digest with
+	// the level and validity it earned on its own; absent otherwise.
+	Cluster *ClusterRef `json:"cluster,omitempty"`
+}
+
+// ClusterRef is what a cluster certificate says of its nodes.
+type ClusterRef struct {
+	Nodes []NodeRef `json:"nodes"`
+	// SkewS is the clock skew between nodes that merge found.
+	SkewS float64 `json:"skew_s"`
+}
+
+// NodeRef is one node of a cluster certificate.
+type NodeRef struct {
+	Name   string `json:"name"`
+	SHA256 string `json:"sha256"`
+	Level  Level  `json:"level"`
+	Valid  bool   `json:"valid"`
 }
 
 // SpecRef identifies a spec: its name, version and the sha256 of its file.

@@ -103,6 +103,9 @@ func Evaluate(rec *results.Record, spec *Spec, specDigest string, opts EvalOptio
 	if err := evalCommandRefusal(rec); err != nil {
 		return nil, err
 	}
+	if rec.Cluster != nil {
+		return nil, fmt.Errorf("certify: record %s is a cluster record: it is judged with its node records (EvaluateCluster, or EvaluateFile with its path)", rec.RunID)
+	}
 	profName, prof, err := spec.ProfileFor(rec, opts.Profile)
 	if err != nil {
 		return nil, err
@@ -166,7 +169,14 @@ func Evaluate(rec *results.Record, spec *Spec, specDigest string, opts EvalOptio
 		}
 	}
 	c.Level = evalLevel(rec, spec, certifyProf, devices)
+	evalWorkloadResults(c, rec, spec, sums, csums, hasCarbon, ceilings)
+	return c, nil
+}
 
+// evalWorkloadResults fills c's workloads from the record's summaries:
+// each workload's figures, class and rating, shown with the level when
+// it is 0.
+func evalWorkloadResults(c *Certificate, rec *results.Record, spec *Spec, sums []metrics.Summary, csums []carbon.Summary, hasCarbon bool, ceilings []*Ceiling) {
 	for i, w := range rec.Workloads {
 		wr := WorkloadResult{
 			Name: w.Name, Version: w.Version, ContentHash: w.ContentHash, WorkUnit: w.WorkUnit,
@@ -203,7 +213,6 @@ func Evaluate(rec *results.Record, spec *Spec, specDigest string, opts EvalOptio
 		}
 		c.Workloads = append(c.Workloads, wr)
 	}
-	return c, nil
 }
 
 // evalRawRule checks the warm-up's and every repetition's stated energy,
@@ -571,6 +580,14 @@ func evalWorkloadRules(rec *results.Record, wi int, w results.Workload, code wor
 		vs, ls := evalVs(shortest, prof.MinRepS)
 		add("duration", true, shortest >= prof.MinRepS, "shortest repetition %s s, minimum %s s", vs, ls)
 		add("readings", true, fewest >= prof.MinReadingsPerRep, "fewest readings in a repetition %d, minimum %d", fewest, prof.MinReadingsPerRep)
+		// A meter that updates slowly (a BMC: every 30 s or so) cannot
+		// measure a repetition shorter than a few of its updates.
+		for _, m := range rec.Meters {
+			if m.MinRepS > 0 {
+				vs, ls := evalVs(shortest, m.MinRepS)
+				add("meter update interval", true, shortest >= m.MinRepS, "shortest repetition %s s, minimum %s s for meter %s (a few of its update intervals)", vs, ls, m.Name)
+			}
+		}
 		var none []string
 		for i, r := range s.Reps {
 			if r.Gross <= 0 {
@@ -690,6 +707,13 @@ func evalLevel(rec *results.Record, spec *Spec, certifyProf Profile, devices map
 		short = append(short, "no repetitions")
 	} else if shortest < certifyProf.MinRepS {
 		short = append(short, evalNeeds("a shortest repetition of", shortest, certifyProf.MinRepS))
+	}
+	// An external meter that updates only every so often (a BMC) says how
+	// long a repetition must be for it to follow the load (min_rep_s).
+	for _, m := range rec.Meters {
+		if m.MinRepS > 0 && reps > 0 && shortest < m.MinRepS {
+			short = append(short, fmt.Sprintf("a shortest repetition of %s s, shorter than the %s s meter %s needs to follow the load (min_rep_s)", evalSecs(shortest), evalSecs(m.MinRepS), m.Name))
+		}
 	}
 	durations := fmt.Sprintf("an idle baseline and repetitions at least as long as the %s profile's (%s s, %s s)", DefaultProfile, evalSecs(certifyProf.MinIdleS), evalSecs(certifyProf.MinRepS))
 	by := "meter " + strings.Join(meters, ", ") + " counts"

@@ -662,6 +662,7 @@ func describeMeters(meters []meter.Meter) []results.Meter {
 		// wrap, where the meter can say.
 		rm.MaxGapS = meter.MaxGapOf(m).Seconds()
 		rm.MinPhaseS = meter.MinPhaseOf(m).Seconds()
+		rm.MinRepS = meter.MinRepOf(m).Seconds()
 		if d, ok := m.(meter.DeviceDescriber); ok {
 			rm.Devices = d.Devices()
 		}

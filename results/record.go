@@ -52,7 +52,103 @@ type Record struct {
 	Trace []TraceSample `json:"trace,omitempty"`
 	// Command is what joulebench measure ran: absent for a suite run.
 	Command *Command `json:"command,omitempty"`
+	// Clock is the node's clock at the run's start: what merge needs to
+	// line up the records of several nodes. Absent in older records.
+	Clock *Clock `json:"clock,omitempty"`
+	// Node names the node and the batch job (Slurm, Kubernetes) the run
+	// was a part of; absent when the run was started by hand.
+	Node *Node `json:"node,omitempty"`
+	// Cluster is present in a cluster record, made by joulebench merge
+	// from the records of the nodes of one multi-node run: it lists them
+	// by path and digest. Such a record's workloads hold the nodes'
+	// per-repetition sums, its meters and domains are the nodes' own
+	// under the node's name ("node1/rapl", "node1/package-0"), and it has
+	// no readings of its own: the nodes' records have them.
+	Cluster *Cluster `json:"cluster,omitempty"`
 	Notes   []string `json:"notes,omitempty"`
+}
+
+// Clock is a node's clock at the start of a run. Readings' times are
+// seconds after Record.StartedAt (the wall clock); MonotonicNS is
+// CLOCK_MONOTONIC at the same instant. Sync status and error estimates
+// are the kernel's (adjtimex), as chrony or ntpd left them.
+type Clock struct {
+	// MonotonicNS is CLOCK_MONOTONIC, in nanoseconds since boot, read
+	// next to StartedAt; 0 where the system has none to give.
+	MonotonicNS int64 `json:"monotonic_ns"`
+	// Source says where the sync fields come from: "adjtimex", or
+	// "unavailable" (not Linux, or the call failed: the fields are then
+	// unknown, not zero).
+	Source string `json:"source"`
+	// Synced is false when the kernel flags the clock unsynchronised
+	// (STA_UNSYNC): no time daemon is disciplining it.
+	Synced bool `json:"synced"`
+	// MaxErrorUS and EstErrorUS are the kernel's maximum and estimated
+	// error of the wall clock, in microseconds.
+	MaxErrorUS int64 `json:"max_error_us"`
+	EstErrorUS int64 `json:"est_error_us"`
+}
+
+// Node is who ran a record within a batch job.
+type Node struct {
+	// Name is the node's name: SLURMD_NODENAME, the Kubernetes NODE_NAME,
+	// else the hostname.
+	Name string `json:"name"`
+	// Scheduler is "slurm", "kubernetes" or empty (a run by hand).
+	Scheduler string `json:"scheduler,omitempty"`
+	// Slurm: the job, step, node index and task rank.
+	SlurmJobID  string `json:"slurm_job_id,omitempty"`
+	SlurmStepID string `json:"slurm_step_id,omitempty"`
+	SlurmNodeID string `json:"slurm_node_id,omitempty"`
+	SlurmProcID string `json:"slurm_proc_id,omitempty"`
+	// Kubernetes: the Indexed Job's completion index and the pod.
+	K8sCompletionIndex string `json:"k8s_completion_index,omitempty"`
+	K8sPod             string `json:"k8s_pod,omitempty"`
+	// Job names the job the node's record belongs to ("slurm-4711.0",
+	// "k8s-joulebench"): merge refuses records of different jobs only by
+	// what they ran, but reports show it.
+	Job string `json:"job,omitempty"`
+}
+
+// Cluster is the cluster block of a merged record.
+type Cluster struct {
+	// Nodes are the node records, in the order merged (by node name).
+	Nodes []ClusterNode `json:"nodes"`
+	// SkewS bounds the difference, in seconds, between two nodes' wall
+	// clocks: the sum of the two largest estimated errors the kernels
+	// state (adjtimex est_error_us) of clocks a time daemon keeps
+	// synchronised. It is not the difference between the nodes' start
+	// times: nodes start when the scheduler starts them (a Kubernetes
+	// pod seconds after another), which PhaseSpreadS records.
+	SkewS float64 `json:"skew_s"`
+	// SkewUnknown is true when some node's clock is not synchronised (or
+	// its record has no adjtimex reading): the skew cannot be bounded,
+	// and SkewS says nothing.
+	SkewUnknown bool `json:"skew_unknown,omitempty"`
+	// WarnSkewS and MaxSkewS are the limits merge applied: above the
+	// first it warns (in Notes), above the second it refuses.
+	WarnSkewS float64 `json:"warn_skew_s"`
+	MaxSkewS  float64 `json:"max_skew_s"`
+	// PhaseSpreadS is, over the first shared phase and every aligned
+	// repetition, the largest spread of its start in wall time between
+	// nodes: nodes do not wait for each other, so it says how far the
+	// per-repetition sums are from simultaneous (start-up included).
+	PhaseSpreadS float64 `json:"phase_spread_s"`
+}
+
+// ClusterNode is one node record of a cluster record.
+type ClusterNode struct {
+	Name string `json:"name"`
+	// Path is the node record's path, relative to the cluster record's
+	// directory; SHA256 is the hex digest of its bytes.
+	Path   string `json:"path"`
+	SHA256 string `json:"sha256"`
+	RunID  string `json:"run_id"`
+	// StartOffsetS is the node's first aligned edge, in wall time,
+	// relative to the earliest node's.
+	StartOffsetS float64 `json:"start_offset_s"`
+	Clock        *Clock  `json:"clock,omitempty"`
+	Node         *Node   `json:"node,omitempty"`
 }
 
 // Tool identifies the joulebench build that made the record.
@@ -131,6 +227,11 @@ type Meter struct {
 	// error at each edge that only a long phase makes small. A phase or
 	// repetition shorter than it is flagged in reports. Zero means none.
 	MinPhaseS float64 `json:"min_phase_s,omitempty"`
+	// MinRepS is the shortest repetition this meter can measure at all: a
+	// BMC that updates its reading every 30 s and lags the load gives a
+	// repetition shorter than a few update intervals the energy of some
+	// other time. Repetitions shorter than this are invalid. Zero: none.
+	MinRepS float64 `json:"min_rep_s,omitempty"`
 	// Devices describes each device the meter reads (a GPU: its name,
 	// UUID, driver, power limit, and what its driver cannot report).
 	Devices []Device `json:"devices,omitempty"`

@@ -55,10 +55,11 @@ type command struct {
 
 func commands() []command {
 	return []command{
-		{"run", "[--suite quick|standard|certify|FILE] [--workload GLOB] [--meter auto|rapl|estimate|fake] [--region R] [flags]", "run a suite of workloads under the meters and write a record", cmdRun},
+		{"run", "[--suite quick|standard|certify|models|gpu|FILE] [--workload GLOB] [--meter auto|rapl|nvml|redfish=URL|estimate|fake] [--region R] [flags]", "run a suite of workloads under the meters and write a record", cmdRun},
 		{"train", "[--models DIR] [--meter M] [--threads N]", "train the reference MNIST models under the meters and derive the compressed variants (make models)", cmdTrain},
 		{"measure", "[--meter M] [--idle DUR] [--reps N] [--work-file F] [--out DIR] [flags] -- CMD ARGS...", "meter any command (a training script): run it under the meters, pass its exit status through", cmdMeasure},
 		{"meters", "[--sysfs-root DIR]", "what can be measured here, by which method, and why not", cmdMeters},
+		{"serve", "[--listen 127.0.0.1:9478] [--meter M] [--interval DUR] [--node NAME] [--sysfs-root DIR] [--proc-root DIR]", "serve the meters as Prometheus metrics (/metrics, /healthz): energy counters, power, meter up", cmdServe},
 		{"estimate", "--cpu MODEL --load 0..1 [--threads N] [--tdp W]", "show the watts the estimate meter would assume", cmdEstimate},
 		{"report", "RECORD|CERT [--html F] [--md F] [--png DIR] [--statement] [--pub PUB] [--region R] [--json|--benchfmt]", "print a record's table, its figures recomputed from the record; write it as HTML, Markdown, PNG plots, or a paragraph for papers", cmdReport},
 		{"compare", "A B [C ...] [--plot F] | RECORD --base W --other W [--json]", "runs side by side, each against the first, or one workload against another, with 95% confidence intervals", cmdCompare},
@@ -67,6 +68,7 @@ func commands() []command {
 		{"certify", "RECORD --key KEY [--allow-estimated] [--spec FILE] [--profile P]", "judge a record by the spec and sign a certificate (in-toto/DSSE)", cmdCertify},
 		{"verify", "CERT --pub PUB [--pub PUB...] [--record RECORD] [--spec FILE]", "check a certificate's signature, record and every figure", cmdVerify},
 		{"reproduce", "CERT --pub PUB --key KEY [--out DIR]", "verify, rerun the same work here, compare, sign the outcome", cmdReproduce},
+		{"merge", "DIR... --out DIR [--json]", "merge the node records of one Slurm or Kubernetes run into a cluster record (energy and work summed per repetition)", cmdMerge},
 		{"results", "list|show ID|reindex|top --workload W [--metric M] [--out DIR]", "the SQLite index of OUT's records: list, show, rebuild, rank by work per joule", cmdResults},
 		{"gpu-baseline", "[--record RECORD] [--precision P --n N] [--time D]", "time cuBLAS called directly, and each gpu-gemm workload of a record against it (scripts/gpu-check.sh)", cmdGPUBaseline},
 		{"version", "", "print the version", cmdVersion},

@@ -51,6 +51,7 @@ type measureFlags struct {
 	reps                                      int
 	tdp                                       float64
 	json, wide                                bool
+	redfishInsecure                           bool
 	carbon                                    carbonFlags
 }
 
@@ -59,7 +60,8 @@ type measureFlags struct {
 func cmdMeasure(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("measure", stderr)
 	var f measureFlags
-	fs.StringVar(&f.meter, "meter", "auto", "meters: auto, or a comma-separated list of rapl, estimate, fake")
+	fs.StringVar(&f.meter, "meter", "auto", "meters: auto, or a comma-separated list of rapl, nvml, redfish=https://BMC[/CHASSIS], estimate, fake")
+	fs.BoolVar(&f.redfishInsecure, "redfish-insecure", false, "do not verify the BMC's TLS certificate (recorded in the meter's notes)")
 	fs.StringVar(&f.sysfsRoot, "sysfs-root", "/sys", "where sysfs is mounted (RAPL)")
 	fs.StringVar(&f.procRoot, "proc-root", "/proc", "where procfs is mounted (the command's process tree, utilisation, CPU model)")
 	fs.DurationVar(&f.interval, "interval", 100*time.Millisecond, "time between meter readings and process-tree polls")
@@ -128,7 +130,7 @@ func cmdMeasure(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 
-	sel, err := selectMeters(f.meter, meter.Options{SysfsRoot: f.sysfsRoot, ProcRoot: f.procRoot, TDPWatts: f.tdp}, stderr)
+	sel, err := selectMeters(f.meter, meter.Options{SysfsRoot: f.sysfsRoot, ProcRoot: f.procRoot, TDPWatts: f.tdp, RedfishInsecure: f.redfishInsecure}, stderr)
 	if err != nil {
 		return err
 	}
@@ -291,7 +293,7 @@ func forwardSignals(c *cmdwork.Command, cancel context.CancelCauseFunc, stderr i
 func selectMeters(spec string, o meter.Options, stderr io.Writer) (*meter.Selection, error) {
 	sel, err := meter.Select(spec, o)
 	if err != nil {
-		if errors.Is(err, meter.ErrUnknown) || errors.Is(err, errors.ErrUnsupported) || errors.Is(err, meter.ErrBadRoot) {
+		if errors.Is(err, meter.ErrUnknown) || errors.Is(err, errors.ErrUnsupported) || errors.Is(err, meter.ErrBadRoot) || errors.Is(err, meter.ErrRedfishConfig) {
 			return nil, usageError{err}
 		}
 		return nil, err

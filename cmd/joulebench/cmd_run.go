@@ -32,7 +32,7 @@ type runFlags struct {
 	idle, warmup                                                     optDuration
 	reps, threads                                                    int
 	tdp                                                              float64
-	json, benchfmt, wide                                             bool
+	json, benchfmt, wide, redfishInsecure                            bool
 	emissionsCSV                                                     string
 	carbon                                                           carbonFlags
 }
@@ -55,7 +55,8 @@ func measure(ctx context.Context, args []string, stdout, stderr io.Writer) (path
 	var f runFlags
 	fs.StringVar(&f.suite, "suite", "quick", "suite to run: quick, standard, certify, or a suite FILE")
 	fs.StringVar(&f.workload, "workload", "", "only the suite's workloads matching these comma-separated globs, e.g. 'gemm-fp32-*'")
-	fs.StringVar(&f.meter, "meter", "auto", "meters: auto, or a comma-separated list of rapl, estimate, fake")
+	fs.StringVar(&f.meter, "meter", "auto", "meters: auto, or a comma-separated list of rapl, nvml, redfish=https://BMC[/CHASSIS], estimate, fake")
+	fs.BoolVar(&f.redfishInsecure, "redfish-insecure", false, "do not verify the BMC's TLS certificate (recorded in the meter's notes)")
 	fs.StringVar(&f.sysfsRoot, "sysfs-root", "/sys", "where sysfs is mounted (RAPL)")
 	fs.StringVar(&f.procRoot, "proc-root", "/proc", "where procfs is mounted (utilisation, CPU model)")
 	fs.DurationVar(&f.interval, "interval", 100*time.Millisecond, "time between meter readings (phase edges are always read)")
@@ -197,11 +198,11 @@ func measure(ctx context.Context, args []string, stdout, stderr io.Writer) (path
 	}
 	names = kept
 
-	sel, err := meter.Select(f.meter, meter.Options{SysfsRoot: f.sysfsRoot, ProcRoot: f.procRoot, TDPWatts: f.tdp})
+	sel, err := meter.Select(f.meter, meter.Options{SysfsRoot: f.sysfsRoot, ProcRoot: f.procRoot, TDPWatts: f.tdp, RedfishInsecure: f.redfishInsecure})
 	if err != nil {
 		// Asking for a meter that does not exist, or that this machine
 		// lacks, is bad input; a meter that is there but broken is a failure.
-		if errors.Is(err, meter.ErrUnknown) || errors.Is(err, errors.ErrUnsupported) || errors.Is(err, meter.ErrBadRoot) {
+		if errors.Is(err, meter.ErrUnknown) || errors.Is(err, errors.ErrUnsupported) || errors.Is(err, meter.ErrBadRoot) || errors.Is(err, meter.ErrRedfishConfig) {
 			return "", nil, usageError{err}
 		}
 		return "", nil, err
@@ -212,10 +213,15 @@ func measure(ctx context.Context, args []string, stdout, stderr io.Writer) (path
 	}
 
 	ver, commit := buildVersion()
+	// The clock facts are read next to the start time they describe; the
+	// node and job come from Slurm's or Kubernetes' environment.
+	started, clk, node := time.Now(), harness.ReadClock(), harness.NodeIdentity(os.Getenv)
 	rec = &results.Record{
 		SchemaVersion: results.SchemaVersion,
-		RunID:         newRunID(time.Now()),
-		StartedAt:     time.Now(),
+		RunID:         newRunID(started),
+		StartedAt:     started,
+		Clock:         &clk,
+		Node:          node,
 		Tool:          results.Tool{Name: "joulebench", Version: ver, Commit: commit, GoVersion: runtime.Version()},
 		Host:          harness.Fingerprint(f.procRoot, f.sysfsRoot),
 		Config: results.Config{
@@ -231,7 +237,18 @@ func measure(ctx context.Context, args []string, stdout, stderr io.Writer) (path
 	// The run directory exists before anything is measured, so that a bad
 	// --out is found now rather than after the measurements are lost.
 	dir := filepath.Join(f.out, rec.RunID)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if nodeDir, ok := harness.NodeDir(f.out, node); ok {
+		// Under Slurm or Kubernetes every node writes OUT/<job>/<node>
+		// on a shared filesystem: created exclusively, so that a second
+		// task on one node, or a rerun of the step, cannot overwrite it.
+		if err := os.MkdirAll(filepath.Dir(nodeDir), 0o755); err != nil {
+			return "", nil, usagef("--out %s: cannot create the job directory: %w", f.out, err)
+		}
+		if err := os.Mkdir(nodeDir, 0o755); err != nil {
+			return "", nil, usagef("--out %s: cannot create this node's directory %s: %w (run one task per node: srun --ntasks-per-node=1, or one pod per node; a job step writes each node once)", f.out, nodeDir, err)
+		}
+		dir = nodeDir
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", nil, usagef("--out %s: cannot create the run directory: %w", f.out, err)
 	}
 	recPath := filepath.Join(dir, results.RecordFile)
