@@ -13,8 +13,9 @@ LDFLAGS   := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 # needed at build time).
 APT_PKGS  := gcc libc6-dev libopenblas-dev libdnnl-dev jq openssl
 # chromium renders the HTML report in a real browser in the test suite
-# (results/report's chromedp test); only `make test` installs it.
-TEST_PKGS := chromium
+# (results/report's chromedp test); slurm-wlm and munge run a real Slurm
+# for deploy/'s sbatch test. Only `make test` installs them.
+TEST_PKGS := chromium slurm-wlm munge
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 BENCHSTAT   := golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 # cosign is not a dependency: `make cosign-check` builds it (about 5 minutes,
@@ -57,16 +58,16 @@ models: build
 	./$(BIN) train --models workloads/model/weights --out results
 	$(MAKE) build
 
-## test-deps: what the test suite needs beyond deps (a headless browser)
+## test-deps: what the test suite needs beyond deps (a headless browser, Slurm)
 test-deps: deps
 	@if ! command -v dpkg >/dev/null 2>&1; then exit 0; fi; \
 	missing=""; for p in $(TEST_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	echo "test-deps: installing$$missing"; \
 	if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null 2>&1; then SUDO=sudo; \
-	else echo "test-deps: no root to install$$missing; the browser test will say it is skipped"; exit 0; fi; \
+	else echo "test-deps: no root to install$$missing; the browser and Slurm tests will say they are skipped"; exit 0; fi; \
 	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null || \
-	echo "test-deps: could not install$$missing; the browser test will say it is skipped"
+	echo "test-deps: could not install$$missing; the browser and Slurm tests will say they are skipped"
 
 ## test: the whole test suite (race detector on the concurrent packages)
 test: test-deps
