@@ -181,11 +181,12 @@ var rerunFlags = map[string]rerunFlag{
 	"embodied-years": {action: rerunCarry, check: rerunFloat(0, 100, true)},
 	"embodied-share": {action: rerunCarry, check: rerunFloat(0, 1, false)},
 
-	"out":           {action: rerunDrop, note: "dropped --out: the rerun writes where reproduce is told to"},
-	"json":          {action: rerunDrop, isBool: true, note: "dropped --json: it changes only what run prints"},
-	"benchfmt":      {action: rerunDrop, isBool: true, note: "dropped --benchfmt: it changes only what run prints"},
-	"wide":          {action: rerunDrop, isBool: true, note: "dropped --wide: it changes only what run prints"},
-	"emissions-csv": {action: rerunDrop, note: "dropped --emissions-csv: the rerun appends to no file a certificate names"},
+	"out":              {action: rerunDrop, note: "dropped --out: the rerun writes where reproduce is told to"},
+	"json":             {action: rerunDrop, isBool: true, note: "dropped --json: it changes only what run prints"},
+	"benchfmt":         {action: rerunDrop, isBool: true, note: "dropped --benchfmt: it changes only what run prints"},
+	"wide":             {action: rerunDrop, isBool: true, note: "dropped --wide: it changes only what run prints"},
+	"redfish-insecure": {action: rerunDrop, isBool: true, note: "dropped --redfish-insecure: reproduce contacts no BMC a certificate names (redfish is not among the meters a rerun may use)"},
+	"emissions-csv":    {action: rerunDrop, note: "dropped --emissions-csv: the rerun appends to no file a certificate names"},
 	"intensity-file": {action: rerunDrop, note: "dropped --intensity-file: a grid time series of the original's hours cannot cover a run made now; " +
 		"the rerun uses the world average unless reproduce is given a region, and carbon figures are compared only when both runs used the same accounting"},
 
