@@ -151,7 +151,7 @@ func writeReports(rec *results.Record, recPath, certPath string, pubs []string, 
 		}
 	}
 	if mdOut != "" {
-		var opt report.MarkdownOptions
+		opt := report.MarkdownOptions{RecordPath: recPath}
 		if pngDir != "" {
 			// The Markdown links the PNGs as it sees them.
 			if rel, err := filepath.Rel(filepath.Dir(mdOut), pngDir); err == nil {

@@ -89,6 +89,14 @@ func TestMergeTwoRuns(t *testing.T) {
 	if stdout, _, err := runCLI(t, "report", cpath); err != nil || !strings.Contains(stdout, "gemm-fp64-1024") {
 		t.Fatalf("report of a cluster record: %v\n%s", err, stdout)
 	}
+	// The HTML report judges the cluster with its nodes, as certify does.
+	html := filepath.Join(dir, "cluster.html")
+	if _, stderr, err := runCLI(t, "report", cpath, "--html", html); err != nil {
+		t.Fatalf("report --html of a cluster record: %v\n%s", err, stderr)
+	}
+	if page, _ := os.ReadFile(html); strings.Contains(string(page), "EvaluateCluster") || !strings.Contains(string(page), "level 0") {
+		t.Errorf("the HTML report of a cluster record does not judge it with its nodes")
+	}
 	if stdout, _, err := runCLI(t, "compare", a, cpath); err != nil || !strings.Contains(stdout, "gemm-fp64-1024") {
 		t.Fatalf("compare a node with its cluster: %v\n%s", err, stdout)
 	}

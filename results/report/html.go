@@ -50,7 +50,7 @@ type HTMLOptions struct {
 // script and no link, so it reads the same offline, from an archive or
 // attached to an e-mail. Everything taken from the record is escaped.
 func WriteHTML(w io.Writer, rec *results.Record, opt HTMLOptions) error {
-	p, err := buildPage(rec)
+	p, err := buildPage(rec, opt.RecordPath)
 	if err != nil {
 		return err
 	}
@@ -157,7 +157,9 @@ func evalNow(rec *results.Record) time.Time {
 }
 
 // buildPage computes everything both reports show.
-func buildPage(rec *results.Record) (*page, error) {
+// recPath, when given, is where rec was read: a cluster record's node
+// records are found beside it, so that certify can judge the cluster.
+func buildPage(rec *results.Record, recPath string) (*page, error) {
 	if rec == nil {
 		return nil, errors.New("report: no record")
 	}
@@ -208,7 +210,14 @@ func buildPage(rec *results.Record) (*page, error) {
 	}
 
 	spec, raw := certify.DefaultSpec()
-	cert, err := certify.Evaluate(rec, spec, certify.SpecDigest(raw), certify.EvalOptions{AllowEstimated: true, Now: evalNow(rec)})
+	evalOpts := certify.EvalOptions{AllowEstimated: true, Now: evalNow(rec)}
+	var cert *certify.Certificate
+	var err error
+	if recPath != "" {
+		cert, err = certify.EvaluateFile(recPath, rec, spec, certify.SpecDigest(raw), evalOpts)
+	} else {
+		cert, err = certify.Evaluate(rec, spec, certify.SpecDigest(raw), evalOpts)
+	}
 	if err != nil {
 		p.LevelErr = err.Error()
 	} else {

@@ -13,6 +13,9 @@ import (
 
 // MarkdownOptions choose what the Markdown report links to.
 type MarkdownOptions struct {
+	// RecordPath is where the record was read, so that a cluster record's
+	// node records are found beside it; empty for none.
+	RecordPath string
 	// PNGDir, if set, is the directory, as the Markdown file sees it
 	// (relative to it, with forward slashes), that holds the plots as
 	// PNG files named after each plot: power.png, efficiency.png,
@@ -30,7 +33,7 @@ func WriteMarkdown(w io.Writer, rec *results.Record) error {
 
 // WriteMarkdownOptions writes the Markdown report as opt says.
 func WriteMarkdownOptions(w io.Writer, rec *results.Record, opt MarkdownOptions) error {
-	p, err := buildPage(rec)
+	p, err := buildPage(rec, opt.RecordPath)
 	if err != nil {
 		return err
 	}
