@@ -137,10 +137,15 @@ func cmdMeasure(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	defer sel.Close()
 
 	ver, commit := buildVersion()
+	// As run does: the clock facts next to the start time, and the node
+	// and job from a scheduler's environment.
+	started, clk, node := time.Now(), harness.ReadClock(), harness.NodeIdentity(os.Getenv)
 	rec := &results.Record{
 		SchemaVersion: results.SchemaVersion,
-		RunID:         newRunID(time.Now()),
-		StartedAt:     time.Now(),
+		RunID:         newRunID(started),
+		StartedAt:     started,
+		Clock:         &clk,
+		Node:          node,
 		Tool:          results.Tool{Name: "joulebench", Version: ver, Commit: commit, GoVersion: runtime.Version()},
 		Host:          harness.Fingerprint(f.procRoot, f.sysfsRoot),
 		Config: results.Config{

@@ -417,4 +417,7 @@ func TestMeasureLeftBehindNoted(t *testing.T) {
 	if rec.Command == nil || rec.Command.Running {
 		t.Errorf("a finished command's record says running: %+v", rec.Command)
 	}
+	if rec.Clock == nil || rec.Clock.MonotonicNS <= 0 {
+		t.Errorf("a measure record lacks its clock facts: %+v", rec.Clock)
+	}
 }
