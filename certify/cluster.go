@@ -3,6 +3,7 @@ package certify
 import (
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/joulebench/joulebench/cluster"
 	"github.com/joulebench/joulebench/metrics"
@@ -70,6 +71,7 @@ func EvaluateCluster(rec *results.Record, nodes []cluster.Input, spec *Spec, spe
 	if rec.Cluster.SkewUnknown {
 		skew.Reason = "a node's clock is not synchronised (or was not read), so the skew between the nodes cannot be bounded; run chrony or ntpd on every node"
 	}
+	c.Rules = append(c.Rules, evalClusterHosts(nodes), evalClusterSpread(rec))
 	c.Rules = append(c.Rules,
 		Rule{Name: "cluster nodes", Hard: true, Pass: true, Reason: fmt.Sprintf("%d node records match their digests, and their sums are the cluster record's", len(nodes))},
 		skew)
@@ -102,4 +104,46 @@ func EvaluateCluster(rec *results.Record, nodes []cluster.Input, spec *Spec, spe
 	}
 	evalWorkloadResults(c, rec, spec, metrics.Summarize(rec), csums, hasCarbon, make([]*Ceiling, len(rec.Workloads)))
 	return c, nil
+}
+
+// evalClusterHosts refuses a cluster two of whose nodes report the same
+// host: one machine's energy would be counted twice (a record copied
+// under another node name, or two slurmd on one machine).
+func evalClusterHosts(nodes []cluster.Input) Rule {
+	r := Rule{Name: "distinct hosts", Hard: true, Pass: true, Reason: fmt.Sprintf("the %d nodes report %d different hosts", len(nodes), len(nodes))}
+	seen := map[string]bool{}
+	for _, n := range nodes {
+		h := n.Rec.Host.Hostname
+		if h == "" {
+			continue
+		}
+		if seen[h] {
+			r.Pass = false
+			r.Reason = fmt.Sprintf("two nodes report the same host %s: one machine's energy would be counted twice", h)
+			return r
+		}
+		seen[h] = true
+	}
+	return r
+}
+
+// evalClusterSpread refuses a cluster whose nodes did not run together:
+// when the same repetition started further apart than the shortest
+// repetition lasts, the nodes' repetitions did not overlap, and the sum
+// is of runs made at different times (records of different days, put
+// under one job name).
+func evalClusterSpread(rec *results.Record) Rule {
+	shortest := math.Inf(1)
+	for _, w := range rec.Workloads {
+		for _, r := range w.Reps {
+			shortest = math.Min(shortest, r.DurationS)
+		}
+	}
+	spread := rec.Cluster.PhaseSpreadS
+	r := Rule{Name: "nodes ran together", Hard: true, Pass: spread <= shortest,
+		Reason: fmt.Sprintf("the nodes started each phase at most %s s apart, within the shortest repetition (%s s)", evalSecs(spread), evalSecs(shortest))}
+	if !r.Pass {
+		r.Reason = fmt.Sprintf("the nodes started a phase %s s apart, longer than the shortest repetition (%s s): their repetitions did not overlap, so the sums add runs made at different times", evalSecs(spread), evalSecs(shortest))
+	}
+	return r
 }

@@ -143,3 +143,36 @@ func TestEvalClusterTamperedNode(t *testing.T) {
 		t.Fatalf("Evaluate of a cluster record without its nodes: err %v", err)
 	}
 }
+
+// A cluster is refused a certificate when two nodes report one host (one
+// machine counted twice) or when the nodes did not run together (runs of
+// different times put under one job name).
+func TestEvalClusterHostsAndSpread(t *testing.T) {
+	hard := func(c *Certificate, name string) *Rule {
+		for i := range c.Rules {
+			if c.Rules[i].Name == name && c.Rules[i].Hard {
+				return &c.Rules[i]
+			}
+		}
+		return nil
+	}
+	_, c := evalClusterOf(t, clusterNodes(t, 2, nil))
+	for _, name := range []string{"distinct hosts", "nodes ran together"} {
+		if r := hard(c, name); r == nil || !r.Pass {
+			t.Errorf("honest cluster: rule %s: %+v", name, r)
+		}
+	}
+	_, c = evalClusterOf(t, clusterNodes(t, 2, func(i int, r *results.Record) { r.Host.Hostname = "same" }))
+	if r := hard(c, "distinct hosts"); r == nil || r.Pass || c.Valid {
+		t.Errorf("two nodes on one host: rule %+v, valid %v", r, c.Valid)
+	}
+	_, c = evalClusterOf(t, clusterNodes(t, 2, func(i int, r *results.Record) {
+		if i == 1 {
+			r.StartedAt = r.StartedAt.AddDate(0, 0, 30)
+			r.FinishedAt = r.FinishedAt.AddDate(0, 0, 30)
+		}
+	}))
+	if r := hard(c, "nodes ran together"); r == nil || r.Pass || c.Valid {
+		t.Errorf("nodes 30 days apart: rule %+v, valid %v", r, c.Valid)
+	}
+}

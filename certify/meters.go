@@ -40,6 +40,10 @@ type meterSpec struct {
 	kindOf func(name string) (string, bool)
 	// inTotal, when set, says whether a domain must count in the total.
 	inTotal func(m results.Meter, d results.Domain) (bool, string)
+	// minRepS, when set, is the least min_rep_s the meter can state: a
+	// record that leaves it out, or lowers it below what the meter ever
+	// gives, would escape the rule that its repetitions be long enough.
+	minRepS float64
 }
 
 // meterTable lists every meter joulebench has (fake, estimate, rapl,
@@ -66,8 +70,10 @@ var meterTable = map[string]meterSpec{
 	"hwmon": {methods: []string{results.MethodSampledPower, results.MethodCounter}},
 	// A BMC's whole-node energy or power through Redfish
 	// (harness/meter/redfish.go): one domain, the node, in the total.
+	// The BMC's min_rep_s is 3 update intervals, at least 3 × the 1 s
+	// poll (harness/meter/redfish.go, redfishMinRepIntervals).
 	"redfish": {methods: []string{results.MethodExternal},
-		domains: []results.Domain{{Name: "node-0", Kind: evalKindNode, InTotal: true}}},
+		domains: []results.Domain{{Name: "node-0", Kind: evalKindNode, InTotal: true}}, minRepS: 3},
 }
 
 // meterRAPLKind is the kind RAPL gives a zone by its name, as
@@ -182,6 +188,9 @@ func evalMeterRule(rec *results.Record) Rule {
 		}
 		if m.Estimated != spec.estimated {
 			fail("%s.estimated is %t, but meter %s's figures %s estimates", f, m.Estimated, m.Name, map[bool]string{true: "are", false: "are not"}[spec.estimated])
+		}
+		if spec.minRepS > 0 && !(m.MinRepS >= spec.minRepS) {
+			fail("%s.min_rep_s is %g, but meter %s always states at least %g s (three of its update intervals)", f, m.MinRepS, m.Name, spec.minRepS)
 		}
 		if spec.domains != nil {
 			if !meterSameDomains(m.Domains, spec.domains) {

@@ -152,3 +152,19 @@ func TestRedfishMinRepValidity(t *testing.T) {
 		}
 	}
 }
+
+// A redfish meter whose min_rep_s was removed or lowered (to escape the
+// update-interval rule) fails the meter rule: no certificate is issued.
+func TestRedfishMinRepCannotBeDropped(t *testing.T) {
+	for _, v := range []float64{0, 1} {
+		rec := redfishRecord()
+		rec.Meters[0].MinRepS = v
+		if r := evalMeterRule(rec); r.Pass || !strings.Contains(r.Reason, "min_rep_s") {
+			t.Errorf("min_rep_s %g: %+v", v, r)
+		}
+		// The meter rule is hard: no certificate is issued.
+		if c := evalDefault(t, rec, EvalOptions{}); c.Valid {
+			t.Errorf("min_rep_s %g: %s, valid %v", v, c.Level, c.Valid)
+		}
+	}
+}

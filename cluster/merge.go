@@ -98,12 +98,14 @@ func Merge(in []Input, opts Options) (*results.Record, error) {
 	}
 	nodes := make([]node, 0, len(in))
 	seen := map[string]string{}
+	runIDs := map[string]string{}
 	for _, x := range in {
 		r := x.Rec
+		if r == nil {
+			return nil, fmt.Errorf("%w: %s: no record", ErrRefused, x.Path)
+		}
 		name := nodeName(r)
 		switch {
-		case r == nil:
-			return nil, fmt.Errorf("%w: %s: no record", ErrRefused, x.Path)
 		case r.Cluster != nil:
 			return nil, fmt.Errorf("%w: %s is a cluster record already; merge the node records it lists", ErrRefused, x.Path)
 		case r.Command != nil:
@@ -118,7 +120,12 @@ func Merge(in []Input, opts Options) (*results.Record, error) {
 		if prev, dup := seen[name]; dup {
 			return nil, fmt.Errorf("%w: node %s appears twice (%s and %s); give each node's record once", ErrRefused, name, prev, x.Path)
 		}
-		seen[name] = x.Path
+		// One run under two names (a copied record, its node renamed)
+		// would count the same energy and work twice.
+		if prev, dup := runIDs[r.RunID]; dup {
+			return nil, fmt.Errorf("%w: %s and %s are the same run (%s): a node's measurement may be counted once", ErrRefused, prev, x.Path, r.RunID)
+		}
+		seen[name], runIDs[r.RunID] = x.Path, x.Path
 		sum := sha256.Sum256(x.Data)
 		nodes = append(nodes, node{name: name, in: x, digest: hex.EncodeToString(sum[:])})
 	}
@@ -152,6 +159,21 @@ func Merge(in []Input, opts Options) (*results.Record, error) {
 	// the start spread: no record holds an event two nodes saw at once,
 	// so the start times alone cannot tell a skewed clock from a pod the
 	// scheduler started later.
+	// Two node names on one host (Slurm's multiple-slurmd test setups, or
+	// a record copied under another name) may be one machine counted
+	// twice: say so; certify refuses it.
+	hosts := map[string]string{}
+	for _, n := range nodes {
+		h := n.in.Rec.Host.Hostname
+		if h == "" {
+			continue
+		}
+		if prev, ok := hosts[h]; ok {
+			notes = append(notes, fmt.Sprintf("WARNING: nodes %s and %s report the same host %s: if they are one machine, its energy is counted twice (certify refuses such a cluster)", prev, n.name, h))
+			continue
+		}
+		hosts[h] = n.name
+	}
 	skew, unknown := clockSkew(nodes)
 	c.SkewS, c.SkewUnknown = skew.Seconds(), unknown != ""
 	c.PhaseSpreadS = last.Sub(first).Seconds()
@@ -238,7 +260,15 @@ func sameRun(a, b node) error {
 		return fmt.Errorf("%w: node %s ran %s %v, node %s ran %v (%s); every node of a cluster record runs the same suite, version, workloads and rules",
 			ErrRefused, b.name, field, y, a.name, x, b.in.Path)
 	}
+	ja, jb := jobOf(a.in.Rec), jobOf(b.in.Rec)
+	ta, tb := a.in.Rec.Tool, b.in.Rec.Tool
 	switch {
+	case ja == "" || jb == "":
+		return fmt.Errorf("%w: %s names no scheduler job (node.job): a cluster record merges the node records of one Slurm or Kubernetes job, which joulebench run writes under srun or an Indexed Job", ErrRefused, map[bool]string{true: a.in.Path, false: b.in.Path}[ja == ""])
+	case ja != jb:
+		return diff("in job", ja, jb)
+	case ta.Version != tb.Version || ta.Commit != tb.Commit:
+		return diff("joulebench", ta.Version+" "+ta.Commit, tb.Version+" "+tb.Commit)
 	case ca.Suite != cb.Suite:
 		return diff("suite", ca.Suite, cb.Suite)
 	case ca.SuiteVersion != cb.SuiteVersion:
@@ -575,4 +605,12 @@ func clockSkew(nodes []node) (skew time.Duration, unknown string) {
 		}
 	}
 	return time.Duration(a+b) * time.Microsecond, unknown
+}
+
+// jobOf is the scheduler job a node record says it ran in, "" for none.
+func jobOf(r *results.Record) string {
+	if r.Node == nil {
+		return ""
+	}
+	return r.Node.Job
 }

@@ -265,3 +265,38 @@ func TestReadInputsJobDir(t *testing.T) {
 		t.Fatalf("empty dir: %v", err)
 	}
 }
+
+// What makes records not one run is refused: a run copied under another
+// node name, records of different jobs or none, another joulebench.
+func TestMergeOneRunOnly(t *testing.T) {
+	s := quickSynth()
+	a := synthNode(t, "a", s)
+	copied := synthNode(t, "a", s)
+	copied.Rec.Node.Name, copied.Path = "b", "b"
+	otherJob := synthNode(t, "c", s)
+	otherJob.Rec.Node.Job = "slurm-99.0"
+	noJob := synthNode(t, "d", s)
+	noJob.Rec.Node = nil
+	otherTool := synthNode(t, "e", s)
+	otherTool.Rec.Tool.Version = "v0.0.1-other"
+	for name, tc := range map[string]struct {
+		b    Input
+		want string
+	}{
+		"same run twice": {copied, "are the same run"},
+		"another job":    {otherJob, "in job slurm-99.0"},
+		"no job":         {noJob, "names no scheduler job"},
+		"another tool":   {otherTool, "ran joulebench"},
+	} {
+		if _, err := Merge([]Input{a, tc.b}, Options{}); !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want a refusal saying %q", name, err, tc.want)
+		}
+	}
+	// Two names on one host merge, with a warning (certify refuses them).
+	twin := synthNode(t, "f", s)
+	twin.Rec.Host.Hostname = "a"
+	rec, err := Merge([]Input{a, twin}, Options{})
+	if err != nil || !strings.Contains(strings.Join(rec.Notes, "\n"), "report the same host a") {
+		t.Errorf("two nodes on one host: %v, notes %v", err, rec)
+	}
+}

@@ -114,10 +114,10 @@ type Node struct {
 type Cluster struct {
 	// Nodes are the node records, in the order merged (by node name).
 	Nodes []ClusterNode `json:"nodes"`
-	// SkewS bounds the difference, in seconds, between two nodes' wall
-	// clocks: the sum of the two largest estimated errors the kernels
-	// state (adjtimex est_error_us) of clocks a time daemon keeps
-	// synchronised. It is not the difference between the nodes' start
+	// SkewS estimates the difference, in seconds, between two nodes'
+	// wall clocks: the sum of the two largest estimated errors the
+	// kernels state (adjtimex est_error_us) of clocks a time daemon keeps
+	// synchronised (an estimate; the kernel's maximum error is a bound). It is not the difference between the nodes' start
 	// times: nodes start when the scheduler starts them (a Kubernetes
 	// pod seconds after another), which PhaseSpreadS records.
 	SkewS float64 `json:"skew_s"`

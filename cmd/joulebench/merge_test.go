@@ -143,6 +143,8 @@ func writeNode(t *testing.T, dir, name string, r *results.Record, clockErr time.
 	t.Helper()
 	c := *r
 	c.Node = &results.Node{Name: name, Scheduler: "slurm", SlurmJobID: "9", Job: "slurm-9"}
+	// Its own run on its own host: one run under two names is refused.
+	c.RunID, c.Host.Hostname = r.RunID+"-"+name, name
 	c.Clock = &results.Clock{MonotonicNS: 1, Source: "adjtimex", Synced: true, EstErrorUS: clockErr.Microseconds(), MaxErrorUS: 2 * clockErr.Microseconds()}
 	if name == "n2" {
 		c.StartedAt = r.StartedAt.Add(time.Second)

@@ -310,7 +310,7 @@ func Select(spec string, opts Options) (*Selection, error) {
 		m, err := Open(name, opts)
 		if err != nil {
 			sel.Close()
-			return nil, fmt.Errorf("--meter %s: %w", name, err)
+			return nil, fmt.Errorf("--meter %s: %w", redactSpec(name), err)
 		}
 		sel.Meters = append(sel.Meters, m)
 	}
@@ -362,4 +362,13 @@ func Probe(opts Options) []Status {
 		out = append(out, st)
 	}
 	return out
+}
+
+// redactSpec is a --meter name fit for a message: a redfish URL's
+// password, if one was given, hidden.
+func redactSpec(name string) string {
+	if b, arg, ok := strings.Cut(name, "="); ok && b == "redfish" {
+		return b + "=" + RedactURL(arg)
+	}
+	return name
 }

@@ -231,7 +231,7 @@ func parseRedfishCredentials(data []byte) (user, password string, err error) {
 // (scheme://host[:port]) and the chassis path ("" to find the only one).
 func parseRedfishURL(raw string, insecure bool) (endpoint, chassis string, err error) {
 	bad := func(format string, a ...any) (string, string, error) {
-		return "", "", fmt.Errorf("%w: --meter redfish=%s: %s (give https://BMC[/CHASSIS-ID])", ErrRedfishConfig, raw, fmt.Sprintf(format, a...))
+		return "", "", fmt.Errorf("%w: --meter redfish=%s: %s (give https://BMC[/CHASSIS-ID])", ErrRedfishConfig, RedactURL(raw), fmt.Sprintf(format, a...))
 	}
 	if len(raw) > 2048 {
 		return bad("longer than 2048 bytes")
@@ -798,4 +798,18 @@ func (r *Redfish) Close() error {
 		}
 	})
 	return nil
+}
+
+// RedactURL is raw with any password in it replaced by "xxxxx", for
+// messages: a URL given with credentials is refused, and the refusal must
+// not print them to a terminal, a Slurm log or a pod's log. A URL that
+// does not parse loses everything before its last '@'.
+func RedactURL(raw string) string {
+	if u, err := url.Parse(raw); err == nil {
+		return u.Redacted()
+	}
+	if i := strings.LastIndex(raw, "@"); i >= 0 {
+		return "xxxxx" + raw[i:]
+	}
+	return raw
 }

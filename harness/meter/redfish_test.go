@@ -618,3 +618,15 @@ func FuzzParseRedfishURL(f *testing.F) {
 		}
 	})
 }
+
+// A password given in the BMC's URL is refused, and the refusal does not
+// print it (a terminal, a Slurm log, a pod's log would keep it).
+func TestRedfishURLPasswordNotPrinted(t *testing.T) {
+	_, err := Select("redfish=https://admin:s3cret@127.0.0.1:1/", Options{})
+	if err == nil || strings.Contains(err.Error(), "s3cret") || !strings.Contains(err.Error(), "credentials do not belong in the URL") {
+		t.Errorf("error %v", err)
+	}
+	if got := RedactURL("https://admin:s3cret@bmc%zz/"); strings.Contains(got, "s3cret") {
+		t.Errorf("an unparsable URL keeps its password: %s", got)
+	}
+}
