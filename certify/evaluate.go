@@ -714,6 +714,11 @@ func evalLevel(rec *results.Record, spec *Spec, certifyProf Profile, devices map
 		if m.MinRepS > 0 && reps > 0 && shortest < m.MinRepS {
 			short = append(short, fmt.Sprintf("a shortest repetition of %s s, shorter than the %s s meter %s needs to follow the load (min_rep_s)", evalSecs(shortest), evalSecs(m.MinRepS), m.Name))
 		}
+		// A BMC whose TLS certificate was not verified may not be the
+		// BMC: anyone on the path could have answered.
+		if m.TLSInsecure {
+			short = append(short, fmt.Sprintf("meter %s did not verify its BMC's TLS certificate (--redfish-insecure), so its readings may not be the BMC's", m.Name))
+		}
 	}
 	durations := fmt.Sprintf("an idle baseline and repetitions at least as long as the %s profile's (%s s, %s s)", DefaultProfile, evalSecs(certifyProf.MinIdleS), evalSecs(certifyProf.MinRepS))
 	by := "meter " + strings.Join(meters, ", ") + " counts"

@@ -168,3 +168,13 @@ func TestRedfishMinRepCannotBeDropped(t *testing.T) {
 		}
 	}
 }
+
+// Readings of a BMC whose TLS certificate was not verified earn no level
+// 3: anyone on the path could have answered.
+func TestRedfishInsecureNotLevel3(t *testing.T) {
+	rec := redfishRecord()
+	rec.Meters[0].TLSInsecure = true
+	if c := evalDefault(t, rec, EvalOptions{}); c.Level.Level == 3 || !strings.Contains(c.Level.Reason, "did not verify its BMC's TLS certificate") {
+		t.Errorf("%s: %s", c.Level, c.Level.Reason)
+	}
+}

@@ -663,6 +663,9 @@ func describeMeters(meters []meter.Meter) []results.Meter {
 		rm.MaxGapS = meter.MaxGapOf(m).Seconds()
 		rm.MinPhaseS = meter.MinPhaseOf(m).Seconds()
 		rm.MinRepS = meter.MinRepOf(m).Seconds()
+		if i, ok := m.(meter.Insecurer); ok {
+			rm.TLSInsecure = i.Insecure()
+		}
 		if d, ok := m.(meter.DeviceDescriber); ok {
 			rm.Devices = d.Devices()
 		}

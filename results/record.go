@@ -232,6 +232,9 @@ type Meter struct {
 	// repetition shorter than a few update intervals the energy of some
 	// other time. Repetitions shorter than this are invalid. Zero: none.
 	MinRepS float64 `json:"min_rep_s,omitempty"`
+	// TLSInsecure is true when the meter read a BMC without verifying its
+	// TLS certificate (--redfish-insecure): such readings earn no level 3.
+	TLSInsecure bool `json:"tls_insecure,omitempty"`
 	// Devices describes each device the meter reads (a GPU: its name,
 	// UUID, driver, power limit, and what its driver cannot report).
 	Devices []Device `json:"devices,omitempty"`

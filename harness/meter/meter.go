@@ -191,3 +191,10 @@ func MinRepOf(m Meter) time.Duration {
 	}
 	return 0
 }
+
+// Insecurer is implemented by meters that reach their device over TLS and
+// may have been told not to verify it (--redfish-insecure): the record
+// says so, and certify grants such readings no level 3.
+type Insecurer interface {
+	Insecure() bool
+}

@@ -813,3 +813,6 @@ func RedactURL(raw string) string {
 	}
 	return raw
 }
+
+// Insecure reports whether the BMC's TLS certificate goes unverified.
+func (r *Redfish) Insecure() bool { return r.opts.Insecure }

@@ -402,6 +402,10 @@ func TestRedfishSelfSignedCertificate(t *testing.T) {
 	if n := strings.Join(m.Notes(), "\n"); !strings.Contains(n, "NOT verified (--redfish-insecure)") {
 		t.Errorf("insecure not in the notes:\n%s", n)
 	}
+	// And in a field certify reads: no level 3 for such readings.
+	if i, ok := Meter(m).(Insecurer); !ok || !i.Insecure() {
+		t.Errorf("an insecure BMC meter does not say so as an Insecurer")
+	}
 }
 
 // Through Open, as --meter redfish=URL reaches it: credentials from the
