@@ -9,31 +9,13 @@ import (
 	"testing"
 
 	"github.com/joulebench/joulebench/results"
-	"github.com/joulebench/joulebench/workloads/gpu/cuda"
+	"github.com/joulebench/joulebench/workloads/gpu/cuda/cudatest"
 )
 
-// fakeCUDA builds the fake CUDA runtime, cuBLAS and cuBLASLt of
+// fakeCUDA is the fake CUDA runtime, cuBLAS and cuBLASLt of
 // workloads/gpu/cuda/testdata/fake (host-memory stand-ins with cheat
-// knobs) into a directory for --cuda-lib-dir, or skips without a C
-// compiler.
-func fakeCUDA(t *testing.T) string {
-	t.Helper()
-	cc, err := exec.LookPath("cc")
-	if err != nil {
-		t.Skip("no C compiler (cc) to build the fake CUDA libraries: install gcc to run this test")
-	}
-	src := filepath.Join("..", "..", "workloads", "gpu", "cuda", "testdata", "fake")
-	dir := t.TempDir()
-	for lib, file := range map[string]string{"libcudart.so": "fakecuda.c", "libcublas.so": "fakecuda.c", "libcublasLt.so": "fakecublaslt.c"} {
-		if out, err := exec.Command(cc, "-shared", "-fPIC", "-O2", "-o", filepath.Join(dir, lib), filepath.Join(src, file), "-lm").CombinedOutput(); err != nil {
-			t.Fatalf("build fake %s: %v\n%s", lib, err, out)
-		}
-	}
-	if _, err := cuda.LoadFrom(dir); err != nil {
-		t.Skipf("cannot load the fake CUDA libraries (a build without cgo?): %v", err)
-	}
-	return dir
-}
+// knobs), for --cuda-lib-dir; it skips without a C compiler.
+func fakeCUDA(t *testing.T) string { return cudatest.Dir(t) }
 
 // The GPU path end to end through the CLI, on the fake libraries: a
 // suite of GPU GEMMs runs with --cuda-lib-dir, every repetition's answer

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/joulebench/joulebench/workloads/gpu/cuda/cudatest"
+
 	"github.com/joulebench/joulebench/metrics"
 	"github.com/joulebench/joulebench/results"
 )
@@ -23,7 +25,9 @@ func TestMain(m *testing.M) {
 		main()
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	cudatest.Cleanup() // the fake CUDA libraries, if a test built them
+	os.Exit(code)
 }
 
 // lockedBuffer is an output buffer that exec's copying goroutine writes

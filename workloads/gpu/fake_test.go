@@ -1,63 +1,21 @@
 package gpu
 
 import (
-	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"sync"
 	"testing"
 
 	"github.com/joulebench/joulebench/workloads"
 	"github.com/joulebench/joulebench/workloads/gpu/cuda"
+	"github.com/joulebench/joulebench/workloads/gpu/cuda/cudatest"
 )
 
-// fake is the fake libcudart.so and libcublas.so (cuda/testdata/fake),
-// built once for the package's tests.
-var fake struct {
-	once sync.Once
-	dir  string
-	err  error
-}
-
-func fakeDir(t testing.TB) string {
-	t.Helper()
-	fake.once.Do(func() {
-		cc, err := exec.LookPath("cc")
-		if err != nil {
-			return
-		}
-		d, err := os.MkdirTemp("", "fakecuda")
-		if err != nil {
-			fake.err = err
-			return
-		}
-		for _, name := range []string{"libcudart.so", "libcublas.so"} {
-			out, err := exec.Command(cc, "-shared", "-fPIC", "-O2", "-o", filepath.Join(d, name), "cuda/testdata/fake/fakecuda.c", "-lm").CombinedOutput()
-			if err != nil {
-				fake.err = fmt.Errorf("build fake %s: %v\n%s", name, err, out)
-				return
-			}
-		}
-		fake.dir = d
-	})
-	if fake.err != nil {
-		t.Fatal(fake.err)
-	}
-	if fake.dir == "" {
-		t.Skip("no C compiler (cc) to build the fake CUDA libraries: install gcc or clang to run this test")
-	}
-	if _, err := cuda.LoadFrom(fake.dir); err != nil {
-		t.Skipf("cannot load the fake CUDA libraries (a build without cgo?): %v", err)
-	}
-	return fake.dir
-}
+// fakeDir is the fake libcudart.so, libcublas.so and libcublasLt.so
+// (cuda/testdata/fake), built once for the package's tests.
+func fakeDir(t testing.TB) string { return cudatest.Dir(t) }
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if fake.dir != "" {
-		os.RemoveAll(fake.dir)
-	}
+	cudatest.Cleanup()
 	os.Exit(code)
 }
 

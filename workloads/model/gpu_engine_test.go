@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/joulebench/joulebench/workloads/gpu/cuda/cudatest"
 
 	"github.com/joulebench/joulebench/results"
 	"github.com/joulebench/joulebench/workloads"
@@ -18,37 +18,21 @@ import (
 	"github.com/joulebench/joulebench/workloads/model/nn"
 )
 
-// withGPUFakes builds the fake CUDA runtime, cuBLAS and cuBLASLt of
-// workloads/gpu/cuda/testdata/fake into a temporary directory and points
-// the GPU engines at it for the test. It skips when there is no C
-// compiler.
+// withGPUFakes points the GPU engines at the fake CUDA runtime, cuBLAS
+// and cuBLASLt of workloads/gpu/cuda/testdata/fake (built once per test
+// binary) for the test. It skips when there is no C compiler.
 func withGPUFakes(t *testing.T) {
 	t.Helper()
-	cc, err := exec.LookPath("cc")
-	if err != nil {
-		t.Skip("no C compiler (cc) to build the fake CUDA libraries: install gcc to run this test")
-	}
-	src, err := filepath.Abs("../gpu/cuda/testdata/fake")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	for _, b := range []struct{ out, src string }{
-		{"libcudart.so", "fakecuda.c"},
-		{"libcublas.so", "fakecuda.c"},
-		{"libcublasLt.so", "fakecublaslt.c"},
-	} {
-		if _, err := os.Stat(filepath.Join(src, b.src)); err != nil {
-			t.Skipf("fake CUDA source missing: %v", err)
-		}
-		cmd := exec.Command(cc, "-O2", "-ffp-contract=off", "-shared", "-fPIC", "-o", filepath.Join(dir, b.out), filepath.Join(src, b.src), "-lm")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("cc %s: %v\n%s", b.src, err, out)
-		}
-	}
+	dir := cudatest.Dir(t)
 	old := gpuLibDir
 	gpuLibDir = dir
 	t.Cleanup(func() { gpuLibDir = old })
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	cudatest.Cleanup() // the fake CUDA libraries, if a test built them
+	os.Exit(code)
 }
 
 func gpuVariant(t *testing.T, name string) (variant, *nn.WeightsFile) {
