@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -18,8 +17,6 @@ import (
 	"github.com/joulebench/joulebench/harness/meter"
 	"github.com/joulebench/joulebench/metrics/carbon"
 	"github.com/joulebench/joulebench/results"
-	"github.com/joulebench/joulebench/results/report"
-	"github.com/joulebench/joulebench/results/store"
 	"github.com/joulebench/joulebench/workloads"
 	cmdwork "github.com/joulebench/joulebench/workloads/command"
 )
@@ -289,58 +286,6 @@ func forwardSignals(c *cmdwork.Command, cancel context.CancelCauseFunc, stderr i
 		close(done)
 		<-finished
 	}
-}
-
-// selectMeters selects the meters as joulebench run does: asking for a
-// meter that does not exist, or that this machine lacks, is bad input; a
-// meter that is there but broken is a failure. The selection's notes go
-// to stderr. (cmd_run.go's meter.Select block could call this.)
-func selectMeters(spec string, o meter.Options, stderr io.Writer) (*meter.Selection, error) {
-	sel, err := meter.Select(spec, o)
-	if err != nil {
-		if errors.Is(err, meter.ErrUnknown) || errors.Is(err, errors.ErrUnsupported) || errors.Is(err, meter.ErrBadRoot) || errors.Is(err, meter.ErrRedfishConfig) {
-			return nil, usageError{err}
-		}
-		return nil, err
-	}
-	for _, n := range sel.Notes {
-		fmt.Fprintln(stderr, n)
-	}
-	return sel, nil
-}
-
-// writeRunOutputs writes what a finished run leaves beside its record and
-// prints, as joulebench run does: report.txt (every column and every
-// figure's statistics), the table or JSON on stdout, "record: PATH" on
-// stderr, report.html and the results index (a failure of the last two
-// loses nothing measured and is a warning). (cmd_run.go's block from
-// report.WriteTableOptions to store.AddRun could call this.)
-func writeRunOutputs(rec *results.Record, recPath, out string, wide, asJSON, benchfmt bool, stdout, stderr io.Writer) error {
-	dir := filepath.Dir(recPath)
-	var tbl, wideTbl, stats bytes.Buffer
-	if err := report.WriteTableOptions(&tbl, rec, report.TableOptions{Wide: wide}); err != nil {
-		return err
-	}
-	if err := report.WriteTableOptions(&wideTbl, rec, report.TableOptions{Wide: true}); err != nil {
-		return err
-	}
-	if err := report.WriteStats(&stats, rec); err != nil {
-		return err
-	}
-	if err := results.WriteFileAtomic(filepath.Join(dir, "report.txt"), append(bytes.Clone(wideTbl.Bytes()), stats.Bytes()...), 0o644); err != nil {
-		return err
-	}
-	if err := output(stdout, rec, asJSON, benchfmt, tbl.Bytes()); err != nil {
-		return err
-	}
-	fmt.Fprintf(stderr, "record: %s\n", recPath)
-	if err := writeReports(rec, recPath, "", nil, filepath.Join(dir, "report.html"), "", "", stderr); err != nil {
-		fmt.Fprintf(stderr, "WARNING: no HTML report: %v\n", err)
-	}
-	if err := store.AddRun(out, recPath); err != nil {
-		fmt.Fprintf(stderr, "WARNING: the results index was not updated (joulebench results reindex --out %s rebuilds it): %v\n", out, err)
-	}
-	return nil
 }
 
 func ptrTo[T any](v T) *T { return &v }

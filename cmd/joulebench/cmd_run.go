@@ -198,19 +198,11 @@ func measure(ctx context.Context, args []string, stdout, stderr io.Writer) (path
 	}
 	names = kept
 
-	sel, err := meter.Select(f.meter, meter.Options{SysfsRoot: f.sysfsRoot, ProcRoot: f.procRoot, TDPWatts: f.tdp, RedfishInsecure: f.redfishInsecure})
+	sel, err := selectMeters(f.meter, meter.Options{SysfsRoot: f.sysfsRoot, ProcRoot: f.procRoot, TDPWatts: f.tdp, RedfishInsecure: f.redfishInsecure}, stderr)
 	if err != nil {
-		// Asking for a meter that does not exist, or that this machine
-		// lacks, is bad input; a meter that is there but broken is a failure.
-		if errors.Is(err, meter.ErrUnknown) || errors.Is(err, errors.ErrUnsupported) || errors.Is(err, meter.ErrBadRoot) || errors.Is(err, meter.ErrRedfishConfig) {
-			return "", nil, usageError{err}
-		}
 		return "", nil, err
 	}
 	defer sel.Close()
-	for _, n := range sel.Notes {
-		fmt.Fprintln(stderr, n)
-	}
 
 	ver, commit := buildVersion()
 	// The clock facts are read next to the start time they describe; the
@@ -280,32 +272,8 @@ func measure(ctx context.Context, args []string, stdout, stderr io.Writer) (path
 	if err := results.WriteFile(recPath, rec); err != nil {
 		return "", nil, errors.Join(runErr, err)
 	}
-	var tbl, wideTbl, stats bytes.Buffer
-	if err := report.WriteTableOptions(&tbl, rec, report.TableOptions{Wide: f.wide}); err != nil {
+	if err := writeRunOutputs(rec, recPath, f.out, f.wide, f.json, f.benchfmt, stdout, stderr); err != nil {
 		return recPath, rec, errors.Join(runErr, err)
-	}
-	if err := report.WriteTableOptions(&wideTbl, rec, report.TableOptions{Wide: true}); err != nil {
-		return recPath, rec, errors.Join(runErr, err)
-	}
-	if err := report.WriteStats(&stats, rec); err != nil {
-		return recPath, rec, errors.Join(runErr, err)
-	}
-	// report.txt is a file, not a terminal: it has every column, and every
-	// figure's statistics.
-	if err := results.WriteFileAtomic(filepath.Join(dir, "report.txt"), append(bytes.Clone(wideTbl.Bytes()), stats.Bytes()...), 0o644); err != nil {
-		return recPath, rec, errors.Join(runErr, err)
-	}
-	if err := output(stdout, rec, f.json, f.benchfmt, tbl.Bytes()); err != nil {
-		return recPath, rec, errors.Join(runErr, err)
-	}
-	fmt.Fprintf(stderr, "record: %s\n", recPath)
-	// The HTML report and the index are for reading the record; a failure
-	// to write either loses nothing measured and is a warning.
-	if err := writeReports(rec, recPath, "", nil, filepath.Join(dir, "report.html"), "", "", stderr); err != nil {
-		fmt.Fprintf(stderr, "WARNING: no HTML report: %v\n", err)
-	}
-	if err := store.AddRun(f.out, recPath); err != nil {
-		fmt.Fprintf(stderr, "WARNING: the results index was not updated (joulebench results reindex --out %s rebuilds it): %v\n", f.out, err)
 	}
 	if f.emissionsCSV != "" {
 		if err := report.AppendCodeCarbonCSV(f.emissionsCSV, rec); err != nil {
@@ -431,4 +399,55 @@ func (l *leftOut) lines() []string {
 		out = append(out, fmt.Sprintf("%s left out: %s", strings.Join(l.names[r], ", "), r))
 	}
 	return out
+}
+
+// selectMeters selects the meters as joulebench run does: asking for a
+// meter that does not exist, or that this machine lacks, is bad input; a
+// meter that is there but broken is a failure. The selection's notes go
+// to stderr.
+func selectMeters(spec string, o meter.Options, stderr io.Writer) (*meter.Selection, error) {
+	sel, err := meter.Select(spec, o)
+	if err != nil {
+		if errors.Is(err, meter.ErrUnknown) || errors.Is(err, errors.ErrUnsupported) || errors.Is(err, meter.ErrBadRoot) || errors.Is(err, meter.ErrRedfishConfig) {
+			return nil, usageError{err}
+		}
+		return nil, err
+	}
+	for _, n := range sel.Notes {
+		fmt.Fprintln(stderr, n)
+	}
+	return sel, nil
+}
+
+// writeRunOutputs writes what a finished run leaves beside its record and
+// prints, as joulebench run does: report.txt (every column and every
+// figure's statistics), the table or JSON on stdout, "record: PATH" on
+// stderr, report.html and the results index (a failure of the last two
+// loses nothing measured and is a warning). run and measure share it.
+func writeRunOutputs(rec *results.Record, recPath, out string, wide, asJSON, benchfmt bool, stdout, stderr io.Writer) error {
+	dir := filepath.Dir(recPath)
+	var tbl, wideTbl, stats bytes.Buffer
+	if err := report.WriteTableOptions(&tbl, rec, report.TableOptions{Wide: wide}); err != nil {
+		return err
+	}
+	if err := report.WriteTableOptions(&wideTbl, rec, report.TableOptions{Wide: true}); err != nil {
+		return err
+	}
+	if err := report.WriteStats(&stats, rec); err != nil {
+		return err
+	}
+	if err := results.WriteFileAtomic(filepath.Join(dir, "report.txt"), append(bytes.Clone(wideTbl.Bytes()), stats.Bytes()...), 0o644); err != nil {
+		return err
+	}
+	if err := output(stdout, rec, asJSON, benchfmt, tbl.Bytes()); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "record: %s\n", recPath)
+	if err := writeReports(rec, recPath, "", nil, filepath.Join(dir, "report.html"), "", "", stderr); err != nil {
+		fmt.Fprintf(stderr, "WARNING: no HTML report: %v\n", err)
+	}
+	if err := store.AddRun(out, recPath); err != nil {
+		fmt.Fprintf(stderr, "WARNING: the results index was not updated (joulebench results reindex --out %s rebuilds it): %v\n", out, err)
+	}
+	return nil
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -68,21 +67,13 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usagef("--node: %w", err)
 	}
 
-	sel, err := meter.Select(*meterSpec, meter.Options{SysfsRoot: *sysfs, ProcRoot: *proc, RedfishInsecure: *redfishInsecure})
+	sel, err := selectMeters(*meterSpec, meter.Options{SysfsRoot: *sysfs, ProcRoot: *proc, RedfishInsecure: *redfishInsecure}, stderr)
 	if err != nil {
-		// As run: a meter that does not exist or that this machine lacks
-		// is bad input; one that is there but broken is a failure.
-		if errors.Is(err, meter.ErrUnknown) || errors.Is(err, errors.ErrUnsupported) || errors.Is(err, meter.ErrBadRoot) || errors.Is(err, meter.ErrRedfishConfig) {
-			return usageError{err}
-		}
 		return err
 	}
 	// Serve returns only once no read is in progress, so closing here
 	// never races a read.
 	defer sel.Close()
-	for _, n := range sel.Notes {
-		fmt.Fprintln(stderr, n)
-	}
 	ver, commit := buildVersion()
 	e, err := exporter.New(sel.Meters, exporter.Options{Node: *node, Interval: *interval, Version: ver, Commit: commit, Log: stderr})
 	if err != nil {
