@@ -54,18 +54,8 @@ func EvaluateCluster(rec *results.Record, nodes []cluster.Input, spec *Spec, spe
 	if err != nil {
 		return nil, fmt.Errorf("certify: record %s: %w", rec.RunID, err)
 	}
-	c := &Certificate{
-		Version:        CertificateVersion,
-		Spec:           SpecRef{Name: spec.Name, Version: spec.Version, Digest: specDigest},
-		Profile:        profName,
-		IssuedAt:       opts.Now.UTC(),
-		Record:         RecordRef{RunID: rec.RunID, StartedAt: rec.StartedAt, Suite: rec.Config.Suite, SuiteVersion: rec.Config.SuiteVersion, Tool: rec.Tool},
-		Host:           rec.Host,
-		Meters:         evalMeters(rec),
-		AllowEstimated: opts.AllowEstimated,
-		Carbon:         evalCarbon(rec.Carbon),
-		Cluster:        &ClusterRef{SkewS: rec.Cluster.SkewS},
-	}
+	c := newCertificate(rec, spec, specDigest, profName, opts)
+	c.Cluster = &ClusterRef{SkewS: rec.Cluster.SkewS}
 	skew := Rule{Name: "clock skew", Hard: true, Pass: !rec.Cluster.SkewUnknown && rec.Cluster.SkewS <= cluster.MaxSkew.Seconds(),
 		Reason: fmt.Sprintf("clock skew between nodes up to %s s (the two largest estimated clock errors the nodes' kernels state), maximum %s s (MLPerf power-dev's limit)", evalSecs(rec.Cluster.SkewS), evalSecs(cluster.MaxSkew.Seconds()))}
 	if rec.Cluster.SkewUnknown {

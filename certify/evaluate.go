@@ -117,18 +117,8 @@ func Evaluate(rec *results.Record, spec *Spec, specDigest string, opts EvalOptio
 		return nil, fmt.Errorf("certify: record %s: %w", rec.RunID, err)
 	}
 
-	c := &Certificate{
-		Version:        CertificateVersion,
-		Spec:           SpecRef{Name: spec.Name, Version: spec.Version, Digest: specDigest},
-		Profile:        profName,
-		IssuedAt:       opts.Now.UTC(),
-		Record:         RecordRef{RunID: rec.RunID, StartedAt: rec.StartedAt, Suite: rec.Config.Suite, SuiteVersion: rec.Config.SuiteVersion, Tool: rec.Tool},
-		Host:           rec.Host,
-		Meters:         evalMeters(rec),
-		Estimated:      evalEstimated(rec),
-		AllowEstimated: opts.AllowEstimated,
-		Carbon:         evalCarbon(rec.Carbon),
-	}
+	c := newCertificate(rec, spec, specDigest, profName, opts)
+	c.Estimated = evalEstimated(rec)
 
 	devices := map[string]bool{}
 	for _, w := range rec.Workloads {
@@ -807,4 +797,20 @@ func evalHost(h results.Host) string {
 		return fmt.Sprintf("host.max_mhz is %g; no CPU runs above %d MHz", h.MaxMHz, evalMaxMHz)
 	}
 	return ""
+}
+
+// newCertificate is the part of a certificate that names what was judged
+// and by what: the spec, profile, record, host, meters and carbon.
+func newCertificate(rec *results.Record, spec *Spec, specDigest, profName string, opts EvalOptions) *Certificate {
+	return &Certificate{
+		Version:        CertificateVersion,
+		Spec:           SpecRef{Name: spec.Name, Version: spec.Version, Digest: specDigest},
+		Profile:        profName,
+		IssuedAt:       opts.Now.UTC(),
+		Record:         RecordRef{RunID: rec.RunID, StartedAt: rec.StartedAt, Suite: rec.Config.Suite, SuiteVersion: rec.Config.SuiteVersion, Tool: rec.Tool},
+		Host:           rec.Host,
+		Meters:         evalMeters(rec),
+		AllowEstimated: opts.AllowEstimated,
+		Carbon:         evalCarbon(rec.Carbon),
+	}
 }

@@ -64,7 +64,7 @@ func Open(path string) (*os.File, os.FileInfo, error) {
 	}
 	if !fi.Mode().IsRegular() {
 		f.Close()
-		return nil, nil, fmt.Errorf("%s: %w (%s); give the path of a file", path, ErrNotRegular, describe(fi.Mode()))
+		return nil, nil, fmt.Errorf("%s: %w (%s); give the path of a file", path, ErrNotRegular, Describe(fi.Mode()))
 	}
 	if err := clearNonblock(f); err != nil {
 		f.Close()
@@ -105,7 +105,9 @@ func CheckRegular(path string) error {
 	return f.Close()
 }
 
-func describe(m os.FileMode) string {
+// Describe names what a file that is not a regular file is, with its
+// article: "a directory", "a FIFO", "a character device".
+func Describe(m os.FileMode) string {
 	switch {
 	case m.IsDir():
 		return "a directory"

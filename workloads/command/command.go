@@ -19,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/joulebench/joulebench/internal/infile"
 	"github.com/joulebench/joulebench/results"
 	"github.com/joulebench/joulebench/workloads"
 )
@@ -256,27 +257,13 @@ func OpenWorkFile(path string) (*os.File, error) {
 	}
 	if !fi.Mode().IsRegular() {
 		f.Close()
-		return nil, fmt.Errorf("work file %s: is a %s, not a regular file", path, fileKind(fi.Mode()))
+		return nil, fmt.Errorf("work file %s: is %s, not a regular file", path, infile.Describe(fi.Mode()))
 	}
 	if err := syscall.SetNonblock(fd, false); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("work file %s: %w", path, err)
 	}
 	return f, nil
-}
-
-func fileKind(m fs.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "directory"
-	case m&fs.ModeNamedPipe != 0:
-		return "FIFO"
-	case m&fs.ModeSocket != 0:
-		return "socket"
-	case m&fs.ModeDevice != 0:
-		return "device"
-	}
-	return "special file"
 }
 
 // Spec returns the command's spec (see NewSpec).
