@@ -1,8 +1,10 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
+	"sort"
 	"strings"
 
 	"github.com/joulebench/joulebench/results"
@@ -54,17 +56,30 @@ func DeviceUses(rec *results.Record) []DeviceUse {
 	}
 	var out []DeviceUse
 	for _, w := range rec.Workloads {
+		// The repetitions' spans, sorted, so that each sample is placed
+		// by a binary search: a record may hold many samples and many
+		// repetitions (it is outside input, up to infile.MaxRecord).
+		spans := make([][2]float64, 0, len(w.Reps))
+		for _, r := range w.Reps {
+			spans = append(spans, [2]float64{r.StartS, r.StartS + r.DurationS})
+		}
+		slices.SortFunc(spans, func(a, b [2]float64) int { return cmp.Compare(a[0], b[0]) })
+		inRep := func(t float64) bool {
+			// The last span starting at or before t is the only one
+			// that can hold it, if spans do not overlap; check the one
+			// before too, in case they do.
+			i := sort.Search(len(spans), func(i int) bool { return spans[i][0] > t })
+			for j := i - 1; j >= 0 && j >= i-2; j-- {
+				if t >= spans[j][0] && t <= spans[j][1] {
+					return true
+				}
+			}
+			return false
+		}
 		byDom := map[string]*DeviceUse{}
 		var doms []string
 		for _, s := range rec.Trace {
-			in := false
-			for _, r := range w.Reps {
-				if s.TS >= r.StartS && s.TS <= r.StartS+r.DurationS {
-					in = true
-					break
-				}
-			}
-			if !in {
+			if !inRep(s.TS) {
 				continue
 			}
 			u := byDom[s.Domain]
